@@ -1,0 +1,7 @@
+//! kiln: a hardware-accelerated Groth16 proving appliance.
+//!
+//! The crate is layered bottom-up: [`curve`] (which pairing curves, and their byte layouts),
+//! `formats` (circom/snarkjs files), `msm` and `ntt` (CPU algorithms), `device` (the trait every
+//! backend implements, and the CPU backend), and `groth16` (prover pipeline, verifier, dev setup).
+
+pub mod curve;
