@@ -4,4 +4,10 @@
 //! `formats` (circom/snarkjs files), `msm` and `ntt` (CPU algorithms), `device` (the trait every
 //! backend implements, and the CPU backend), and `groth16` (prover pipeline, verifier, dev setup).
 
+pub mod cli;
 pub mod curve;
+pub mod device;
+pub mod formats;
+pub mod groth16;
+pub mod msm;
+pub mod ntt;

@@ -1,1 +1,38 @@
-fn main() {}
+//! The `kiln` binary: parses the command line, sets up logging, runs one command and maps
+//! its outcome to an exit code (0 ok, 1 invalid proof, 2 bad input, 3 internal failure).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use kiln::cli::{run, Cli, Outcome};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if cli.log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    match run(cli.command) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Invalid) => ExitCode::from(1),
+        Err(e) => {
+            let err = anyhow::Error::new(e);
+            eprintln!("error: {err:#}");
+            let code = err
+                .downcast_ref::<kiln::cli::CliError>()
+                .map_or(3, kiln::cli::CliError::exit_code);
+            ExitCode::from(code)
+        }
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# kiln's benchmark runner: every suite against its baseline in the same run.
+#   bash bench/run.sh [--max-log N] [--quick]
+# Results: a table on stdout, JSON under bench/out/. Release builds only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+max_log=20
+quick=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --max-log) max_log="$2"; shift 2 ;;
+    --quick) quick=1; max_log=16; shift ;;
+    *) echo "usage: bench/run.sh [--max-log N] [--quick]" >&2; exit 2 ;;
+  esac
+done
+mkdir -p bench/out
+echo "== MSM and NTT against arkworks (same process) =="
+cargo bench --bench suites -- msm ntt zkey --max-log "$max_log" --out bench/out/suites.json
+if [ "$quick" = 0 ]; then
+  echo "== kiln prove against snarkjs groth16 prove (same script) =="
+  bash bench/prove_vs_snarkjs.sh
+fi

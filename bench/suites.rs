@@ -1,0 +1,230 @@
+//! kiln's benchmark suites: each kiln operation next to its named baseline, in the same
+//! process, reported as a ratio. Run through `bench/run.sh` or
+//! `cargo bench --bench suites -- [msm] [ntt] [zkey] [--max-log N] [--out FILE]`.
+//!
+//! Baselines: arkworks' `VariableBaseMSM::msm` for MSM, ark-poly's `Radix2EvaluationDomain`
+//! for NTT. Each measurement is the best of several runs (fewer at large sizes).
+
+use std::time::{Duration, Instant};
+
+use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ff::UniformRand;
+use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
+use kiln::msm::{msm, MsmConfig};
+use kiln::ntt::NttDomain;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde::Serialize;
+
+/// One row of the results table.
+#[derive(Serialize)]
+struct Row {
+    suite: String,
+    size_log2: u32,
+    baseline: String,
+    baseline_ms: f64,
+    kiln_ms: f64,
+    /// baseline time / kiln time: above 1 means kiln is faster.
+    speedup: f64,
+}
+
+/// Best wall time of `runs` calls.
+fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut out = None;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let r = f();
+        best = best.min(t.elapsed());
+        out = Some(r);
+    }
+    (best, out.expect("at least one run"))
+}
+
+fn runs_for(log: u32) -> usize {
+    if log >= 20 {
+        2
+    } else if log >= 16 {
+        3
+    } else {
+        5
+    }
+}
+
+/// 2^log distinct points P + i·Q, cheap to make (additions, one batch normalization).
+fn points_g1(log: u32, rng: &mut ChaCha20Rng) -> Vec<G1Affine> {
+    let g = G1Affine::generator();
+    let q = g * Fr::rand(rng);
+    let mut acc = g * Fr::rand(rng);
+    let proj: Vec<G1Projective> = (0..1usize << log)
+        .map(|_| {
+            acc += q;
+            acc
+        })
+        .collect();
+    G1Projective::normalize_batch(&proj)
+}
+
+fn points_g2(log: u32, rng: &mut ChaCha20Rng) -> Vec<G2Affine> {
+    let g = G2Affine::generator();
+    let q = g * Fr::rand(rng);
+    let mut acc = g * Fr::rand(rng);
+    let proj: Vec<G2Projective> = (0..1usize << log)
+        .map(|_| {
+            acc += q;
+            acc
+        })
+        .collect();
+    G2Projective::normalize_batch(&proj)
+}
+
+fn row(suite: &str, log: u32, baseline: &str, base: Duration, ours: Duration) -> Row {
+    let r = Row {
+        suite: suite.into(),
+        size_log2: log,
+        baseline: baseline.into(),
+        baseline_ms: base.as_secs_f64() * 1e3,
+        kiln_ms: ours.as_secs_f64() * 1e3,
+        speedup: base.as_secs_f64() / ours.as_secs_f64(),
+    };
+    println!(
+        "{:<14} 2^{:<3} {:<34} {:>11.2} {:>11.2} {:>8.2}x",
+        r.suite, r.size_log2, r.baseline, r.baseline_ms, r.kiln_ms, r.speedup
+    );
+    r
+}
+
+fn suite_msm(max_log: u32, rows: &mut Vec<Row>) {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let cfg = MsmConfig::default();
+    let logs: Vec<u32> = [12, 14, 16, 18, 20]
+        .into_iter()
+        .filter(|&l| l <= max_log)
+        .collect();
+    let all = points_g1(*logs.last().unwrap_or(&12), &mut rng);
+    for &log in &logs {
+        let n = 1usize << log;
+        let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+        let bases = &all[..n];
+        let (tb, want) = best(runs_for(log), || {
+            G1Projective::msm(bases, &scalars).unwrap()
+        });
+        let (tk, got) = best(runs_for(log), || msm(bases, &scalars, &cfg).unwrap());
+        assert_eq!(want, got, "kiln MSM disagrees with arkworks at 2^{log}");
+        rows.push(row("msm-g1", log, "ark VariableBaseMSM", tb, tk));
+    }
+    let log = 16.min(max_log);
+    let n = 1usize << log;
+    let bases = points_g2(log, &mut rng);
+    let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+    let (tb, want) = best(3, || G2Projective::msm(&bases, &scalars).unwrap());
+    let (tk, got) = best(3, || msm(&bases, &scalars, &cfg).unwrap());
+    assert_eq!(want, got, "kiln G2 MSM disagrees with arkworks");
+    rows.push(row("msm-g2", log, "ark VariableBaseMSM", tb, tk));
+    // circom-like scalars: most are 0 or 1, the rest random.
+    let log = 16.min(max_log);
+    let n = 1usize << log;
+    let scalars: Vec<Fr> = (0..n)
+        .map(|i| match i % 4 {
+            0 => Fr::from(0u64),
+            1 | 2 => Fr::from(1u64),
+            _ => Fr::rand(&mut rng),
+        })
+        .collect();
+    let bases = &all[..n];
+    let (tb, want) = best(3, || G1Projective::msm(bases, &scalars).unwrap());
+    let (tk, got) = best(3, || msm(bases, &scalars, &cfg).unwrap());
+    assert_eq!(
+        want, got,
+        "kiln MSM disagrees with arkworks on circom-like scalars"
+    );
+    rows.push(row("msm-g1-circom", log, "ark VariableBaseMSM", tb, tk));
+}
+
+fn suite_ntt(max_log: u32, rows: &mut Vec<Row>) {
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    for log in [12u32, 16, 18, 20].into_iter().filter(|&l| l <= max_log) {
+        let n = 1usize << log;
+        let data: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+        let ark = Radix2EvaluationDomain::<Fr>::new(n).expect("domain");
+        let ours = NttDomain::<Fr>::new(n).expect("domain");
+        let (tb, want) = best(runs_for(log), || {
+            let mut v = data.clone();
+            ark.fft_in_place(&mut v);
+            v
+        });
+        let (tk, got) = best(runs_for(log), || {
+            let mut v = data.clone();
+            ours.ntt(&mut v).expect("ntt");
+            v
+        });
+        assert_eq!(want, got, "kiln NTT disagrees with ark-poly at 2^{log}");
+        rows.push(row("ntt", log, "ark-poly Radix2 fft", tb, tk));
+        let g = Fr::from(7u64);
+        let coset = ark.get_coset(g).expect("coset");
+        let (tb, want) = best(runs_for(log), || {
+            let mut v = data.clone();
+            ark.ifft_in_place(&mut v);
+            coset.fft_in_place(&mut v);
+            v
+        });
+        let (tk, got) = best(runs_for(log), || {
+            let mut v = data.clone();
+            ours.intt_then_coset_ntt(&mut v, g).expect("ntt");
+            v
+        });
+        assert_eq!(
+            want, got,
+            "kiln domain→coset disagrees with ark-poly at 2^{log}"
+        );
+        rows.push(row(
+            "intt+coset-ntt",
+            log,
+            "ark-poly ifft + coset fft",
+            tb,
+            tk,
+        ));
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    let mut suites = Vec::new();
+    let mut max_log = 20u32;
+    let mut out = String::from("bench/out/suites.json");
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--max-log" => max_log = args.next().and_then(|v| v.parse().ok()).unwrap_or(20),
+            "--out" => out = args.next().unwrap_or(out),
+            s => suites.push(s.to_string()),
+        }
+    }
+    if suites.is_empty() {
+        suites = vec!["msm".into(), "ntt".into()];
+    }
+    println!(
+        "threads: {}   (speedup = baseline / kiln; >1 means kiln is faster)",
+        rayon::current_num_threads()
+    );
+    println!(
+        "{:<14} {:<5} {:<34} {:>11} {:>11} {:>9}",
+        "suite", "size", "baseline", "base ms", "kiln ms", "speedup"
+    );
+    let mut rows = Vec::new();
+    for s in &suites {
+        match s.as_str() {
+            "msm" => suite_msm(max_log, &mut rows),
+            "ntt" => suite_ntt(max_log, &mut rows),
+            other => eprintln!("unknown suite {other:?} (known: msm, ntt)"),
+        }
+    }
+    if let Some(dir) = std::path::Path::new(&out).parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let json = serde_json::to_string_pretty(&rows).expect("rows serialize");
+    match std::fs::write(&out, json) {
+        Ok(()) => println!("wrote {out}"),
+        Err(e) => eprintln!("could not write {out}: {e}"),
+    }
+}

@@ -1,0 +1,113 @@
+//! Command-line arguments (clap). rapidsnark's `prove` and snarkjs's `verify` argument orders.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// kiln: a Groth16 proving appliance (BN254; circom/snarkjs/rapidsnark compatible).
+#[derive(Debug, Parser)]
+#[command(name = "kiln", version, about, long_about = None)]
+pub struct Cli {
+    /// Log verbosity: -v info, -vv debug (also RUST_LOG).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// kiln's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Prove: <zkey> <wtns> <proof.json> <public.json> (rapidsnark's arguments).
+    ///
+    /// Exit 0 with both files written, 2 on bad input (nothing written), 3 on a device failure.
+    Prove {
+        /// Groth16 proving key (.zkey, snarkjs format).
+        zkey: PathBuf,
+        /// Witness (.wtns, from snarkjs wtns calculate or circom's witness generator).
+        wtns: PathBuf,
+        /// Where to write the proof (snarkjs proof.json).
+        proof: PathBuf,
+        /// Where to write the public signals (snarkjs public.json).
+        public: PathBuf,
+        /// Device to prove on: cpu (default), opencl:N, cuda:N, fpga:N.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
+    /// Verify: <verification_key.json> <public.json> <proof.json> (snarkjs's order).
+    ///
+    /// Exit 0 valid, 1 invalid, 2 bad input.
+    Verify {
+        /// snarkjs verification_key.json.
+        vk: PathBuf,
+        /// snarkjs public.json.
+        public: PathBuf,
+        /// snarkjs proof.json.
+        proof: PathBuf,
+    },
+    /// Development setup: write a circuit-specific Groth16 key for <circuit.r1cs>.
+    ///
+    /// NOT FOR PRODUCTION: the toxic waste is sampled by this one process.
+    Setup {
+        /// The circuit (.r1cs from circom).
+        r1cs: PathBuf,
+        /// Where to write the proving key (.zkey).
+        zkey: PathBuf,
+    },
+    /// Inspect and export proving keys.
+    Zkey {
+        /// What to do with the key.
+        #[command(subcommand)]
+        command: ZkeyCommand,
+    },
+    /// Check witnesses.
+    Wtns {
+        /// What to do with the witness.
+        #[command(subcommand)]
+        command: WtnsCommand,
+    },
+    /// List the devices kiln can prove on, and why any backend is missing.
+    Devices {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `kiln zkey ...`
+#[derive(Debug, Subcommand)]
+pub enum ZkeyCommand {
+    /// Print a key's curve, sizes and domain.
+    Info {
+        /// The proving key.
+        zkey: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the key's verification_key.json (snarkjs's shape).
+    ExportVk {
+        /// The proving key.
+        zkey: PathBuf,
+        /// Where to write verification_key.json.
+        vk: PathBuf,
+    },
+}
+
+/// `kiln wtns ...`
+#[derive(Debug, Subcommand)]
+pub enum WtnsCommand {
+    /// Check that a witness satisfies a circuit; names the first unsatisfied constraint.
+    ///
+    /// Exit 0 satisfied, 2 not satisfied or bad input.
+    Check {
+        /// The circuit (.r1cs).
+        r1cs: PathBuf,
+        /// The witness (.wtns).
+        wtns: PathBuf,
+    },
+}

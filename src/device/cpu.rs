@@ -1,0 +1,274 @@
+//! The CPU backend: kiln's own Pippenger MSM and NTT on every core, through rayon.
+//!
+//! Resident tables are shared (`Arc`) host vectors, so "loading" a proving key costs nothing
+//! beyond decoding it. NTT domains (twiddle tables) are built once per size and cached.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rayon::prelude::*;
+
+use super::{BasesHandle, Device, DeviceError, DeviceInfo, DeviceKind, DeviceSpec, Group, NttOp};
+use crate::curve::{Curve, G1Affine, G1Projective, G2Affine, G2Projective};
+use crate::msm::{msm, MsmConfig};
+use crate::ntt::NttDomain;
+
+/// A resident point table on the CPU.
+enum Table<C: Curve> {
+    G1(Arc<Vec<G1Affine<C>>>),
+    G2(Arc<Vec<G2Affine<C>>>),
+}
+
+/// The host CPU as a kiln device.
+pub struct CpuDevice<C: Curve> {
+    info: DeviceInfo,
+    next_id: AtomicU64,
+    tables: Mutex<HashMap<u64, Table<C>>>,
+    domains: Mutex<HashMap<usize, Arc<NttDomain<C::Fr>>>>,
+}
+
+impl<C: Curve> Default for CpuDevice<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: Curve> CpuDevice<C> {
+    /// The CPU device, using the global rayon pool.
+    pub fn new() -> Self {
+        CpuDevice {
+            info: DeviceInfo {
+                spec: DeviceSpec {
+                    kind: DeviceKind::Cpu,
+                    index: 0,
+                },
+                name: cpu_model_name(),
+                memory_bytes: None,
+                compute_units: rayon::current_num_threads(),
+            },
+            next_id: AtomicU64::new(1),
+            tables: Mutex::new(HashMap::new()),
+            domains: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn insert(&self, table: Table<C>, group: Group, len: usize) -> BasesHandle {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.tables
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, table);
+        BasesHandle {
+            device: self.info.spec,
+            id,
+            group,
+            len,
+        }
+    }
+
+    fn g1_table(&self, h: &BasesHandle) -> Result<Arc<Vec<G1Affine<C>>>, DeviceError> {
+        match self.lookup(h)? {
+            Table::G1(t) => Ok(t),
+            Table::G2(_) => Err(DeviceError::WrongGroup {
+                id: h.id,
+                expected: Group::G1,
+                actual: Group::G2,
+            }),
+        }
+    }
+
+    fn g2_table(&self, h: &BasesHandle) -> Result<Arc<Vec<G2Affine<C>>>, DeviceError> {
+        match self.lookup(h)? {
+            Table::G2(t) => Ok(t),
+            Table::G1(_) => Err(DeviceError::WrongGroup {
+                id: h.id,
+                expected: Group::G2,
+                actual: Group::G1,
+            }),
+        }
+    }
+
+    fn lookup(&self, h: &BasesHandle) -> Result<Table<C>, DeviceError> {
+        let unknown = || DeviceError::UnknownBases {
+            device: self.info.spec,
+            id: h.id,
+        };
+        if h.device != self.info.spec {
+            return Err(unknown());
+        }
+        let tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
+        match tables.get(&h.id).ok_or_else(unknown)? {
+            Table::G1(t) => Ok(Table::G1(t.clone())),
+            Table::G2(t) => Ok(Table::G2(t.clone())),
+        }
+    }
+
+    fn domain(&self, size: usize) -> Result<Arc<NttDomain<C::Fr>>, DeviceError> {
+        let mut domains = self.domains.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(d) = domains.get(&size) {
+            return Ok(d.clone());
+        }
+        let d = Arc::new(NttDomain::new(size)?);
+        domains.insert(size, d.clone());
+        Ok(d)
+    }
+}
+
+/// Checks that `start + n` fits in a table of `len` points.
+fn check_range(start: usize, n: usize, len: usize) -> Result<(), DeviceError> {
+    match start.checked_add(n) {
+        Some(end) if end <= len => Ok(()),
+        _ => Err(DeviceError::OutOfRange {
+            start,
+            end: start.saturating_add(n),
+            len,
+        }),
+    }
+}
+
+impl<C: Curve> Device<C> for CpuDevice<C> {
+    fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    fn load_g1(&self, points: Arc<Vec<G1Affine<C>>>) -> Result<BasesHandle, DeviceError> {
+        let len = points.len();
+        Ok(self.insert(Table::G1(points), Group::G1, len))
+    }
+
+    fn load_g2(&self, points: Arc<Vec<G2Affine<C>>>) -> Result<BasesHandle, DeviceError> {
+        let len = points.len();
+        Ok(self.insert(Table::G2(points), Group::G2, len))
+    }
+
+    fn release(&self, bases: &BasesHandle) -> Result<(), DeviceError> {
+        let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
+        match tables.remove(&bases.id) {
+            Some(_) if bases.device == self.info.spec => Ok(()),
+            _ => Err(DeviceError::UnknownBases {
+                device: self.info.spec,
+                id: bases.id,
+            }),
+        }
+    }
+
+    fn msm_g1(
+        &self,
+        bases: &BasesHandle,
+        start: usize,
+        scalars: &[C::Fr],
+        cfg: &MsmConfig,
+    ) -> Result<G1Projective<C>, DeviceError> {
+        let table = self.g1_table(bases)?;
+        check_range(start, scalars.len(), table.len())?;
+        Ok(msm(&table[start..start + scalars.len()], scalars, cfg)?)
+    }
+
+    fn msm_g2(
+        &self,
+        bases: &BasesHandle,
+        start: usize,
+        scalars: &[C::Fr],
+        cfg: &MsmConfig,
+    ) -> Result<G2Projective<C>, DeviceError> {
+        let table = self.g2_table(bases)?;
+        check_range(start, scalars.len(), table.len())?;
+        Ok(msm(&table[start..start + scalars.len()], scalars, cfg)?)
+    }
+
+    fn ntt(&self, vectors: &mut [Vec<C::Fr>], op: NttOp<C::Fr>) -> Result<(), DeviceError> {
+        let Some(first) = vectors.first() else {
+            return Ok(());
+        };
+        let domain = self.domain(first.len())?;
+        // Each transform is itself parallel; running the vectors side by side as well keeps
+        // both levels busy when the vectors are small.
+        vectors.par_iter_mut().try_for_each(|v| match op {
+            NttOp::Forward => domain.ntt(v),
+            NttOp::Inverse => domain.intt(v),
+            NttOp::CosetForward(s) => domain.coset_ntt(v, s),
+            NttOp::CosetInverse(s) => domain.coset_intt(v, s),
+            NttOp::DomainToCoset(s) => domain.intt_then_coset_ntt(v, s),
+        })?;
+        Ok(())
+    }
+}
+
+/// The CPU's model name from /proc/cpuinfo, or a generic name elsewhere.
+fn cpu_model_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| format!("{} CPU", std::env::consts::ARCH))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::curve::Bn254;
+    use crate::msm::msm_naive;
+    use ark_ec::{AffineRepr, CurveGroup};
+    use ark_ff::UniformRand;
+
+    type Fr = ark_bn254::Fr;
+
+    fn random_g1(n: usize) -> Vec<G1Affine<Bn254>> {
+        let mut rng = ark_std::test_rng();
+        let g = G1Affine::<Bn254>::generator();
+        (0..n)
+            .map(|_| (g * Fr::rand(&mut rng)).into_affine())
+            .collect()
+    }
+
+    #[test]
+    fn msm_over_a_resident_table_matches_the_naive_sum_at_any_offset() {
+        let dev = CpuDevice::<Bn254>::new();
+        let points = random_g1(40);
+        let h = dev.load_g1(Arc::new(points.clone())).unwrap();
+        let mut rng = ark_std::test_rng();
+        let scalars: Vec<Fr> = (0..25).map(|_| Fr::rand(&mut rng)).collect();
+        for start in [0, 7, 15] {
+            let got = dev
+                .msm_g1(&h, start, &scalars, &MsmConfig::default())
+                .unwrap();
+            assert_eq!(got, msm_naive(&points[start..start + 25], &scalars));
+        }
+        assert!(matches!(
+            dev.msm_g1(&h, 16, &scalars, &MsmConfig::default()),
+            Err(DeviceError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            dev.msm_g2(&h, 0, &scalars, &MsmConfig::default()),
+            Err(DeviceError::WrongGroup { .. })
+        ));
+        dev.release(&h).unwrap();
+        assert!(matches!(
+            dev.msm_g1(&h, 0, &scalars, &MsmConfig::default()),
+            Err(DeviceError::UnknownBases { .. })
+        ));
+        assert!(dev.release(&h).is_err());
+    }
+
+    #[test]
+    fn batched_ntt_round_trips_through_the_coset() {
+        let dev = CpuDevice::<Bn254>::new();
+        let mut rng = ark_std::test_rng();
+        let orig: Vec<Vec<Fr>> = (0..3)
+            .map(|_| (0..64).map(|_| Fr::rand(&mut rng)).collect())
+            .collect();
+        let shift = Fr::from(7u64);
+        let mut v = orig.clone();
+        dev.ntt(&mut v, NttOp::DomainToCoset(shift)).unwrap();
+        dev.ntt(&mut v, NttOp::CosetInverse(shift)).unwrap();
+        dev.ntt(&mut v, NttOp::Forward).unwrap();
+        assert_eq!(v, orig);
+        let mut odd = vec![vec![Fr::from(1u64); 3]];
+        assert!(dev.ntt(&mut odd, NttOp::Forward).is_err());
+    }
+}

@@ -1,0 +1,764 @@
+//! snarkjs JSON documents: `proof.json`, `public.json` and `verification_key.json`.
+//!
+//! The serde types mirror snarkjs' objects field for field and in snarkjs' key order;
+//! [`to_snarkjs_string`] lays them out exactly as snarkjs does (it writes with
+//! `bfj.write(file, obj, {space: 1})`: one-space indentation, `"key": value`, one array
+//! element per line, empty arrays as `[` newline `]`, no trailing newline), so files
+//! kiln writes are byte-for-byte what snarkjs would write for the same values.
+//!
+//! Field elements are decimal strings. Points are affine with a trailing `"1"`; the point
+//! at infinity is `["0", "1", "0"]` in G1 and `[["0","0"], ["1","0"], ["0","0"]]` in G2;
+//! G2 coordinates are `[c0, c1]` pairs. Reading accepts what snarkjs accepts (also a
+//! missing `z`, and Jacobian `z ≠ 1`), and refuses by JSON path anything that is not a
+//! decimal below the modulus, not on the curve or not in the subgroup, or of the wrong
+//! shape.
+
+use std::path::Path;
+
+use ark_ec::pairing::Pairing;
+use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::{Field, One, PrimeField, Zero};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::atomic::write_atomically;
+use super::codec::{check_point, from_decimal, to_decimal};
+use super::error::FormatError;
+use super::zkey::Groth16Header;
+use crate::curve::{Curve, G1Affine, G2Affine};
+
+/// A Groth16 proof as snarkjs writes it (`proof.json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofJson {
+    /// `[A]₁` as `[x, y, z]`.
+    pub pi_a: Vec<String>,
+    /// `[B]₂` as `[[x.c0, x.c1], [y.c0, y.c1], [z.c0, z.c1]]`.
+    pub pi_b: Vec<Vec<String>>,
+    /// `[C]₁` as `[x, y, z]`.
+    pub pi_c: Vec<String>,
+    /// Always `"groth16"`.
+    pub protocol: String,
+    /// The curve's snarkjs name (`"bn128"`).
+    pub curve: String,
+}
+
+/// A Groth16 verification key as snarkjs writes it (`verification_key.json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationKeyJson {
+    /// Always `"groth16"`.
+    pub protocol: String,
+    /// The curve's snarkjs name (`"bn128"`).
+    pub curve: String,
+    /// Number of public signals.
+    #[serde(rename = "nPublic")]
+    pub n_public: u64,
+    /// `[α]₁`.
+    pub vk_alpha_1: Vec<String>,
+    /// `[β]₂`.
+    pub vk_beta_2: Vec<Vec<String>>,
+    /// `[γ]₂`.
+    pub vk_gamma_2: Vec<Vec<String>>,
+    /// `[δ]₂`.
+    pub vk_delta_2: Vec<Vec<String>>,
+    /// `e(α, β)` in Fq12, nested as `[c0, c1]` of `[c0, c1, c2]` of `[c0, c1]`.
+    pub vk_alphabeta_12: Vec<Vec<Vec<String>>>,
+    /// The IC points, `nPublic + 1` of them.
+    #[serde(rename = "IC")]
+    pub ic: Vec<Vec<String>>,
+}
+
+/// The three points of a Groth16 proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Proof<C: Curve> {
+    /// `[A]₁`.
+    pub a: G1Affine<C>,
+    /// `[B]₂`.
+    pub b: G2Affine<C>,
+    /// `[C]₁`.
+    pub c: G1Affine<C>,
+}
+
+/// A Groth16 verifying key (the points of `verification_key.json`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyingKey<C: Curve> {
+    /// `[α]₁`.
+    pub alpha1: G1Affine<C>,
+    /// `[β]₂`.
+    pub beta2: G2Affine<C>,
+    /// `[γ]₂`.
+    pub gamma2: G2Affine<C>,
+    /// `[δ]₂`.
+    pub delta2: G2Affine<C>,
+    /// The IC points (`nPublic + 1`).
+    pub ic: Vec<G1Affine<C>>,
+}
+
+impl<C: Curve> VerifyingKey<C> {
+    /// Number of public signals the key expects (`IC` has one more point).
+    pub fn n_public(&self) -> usize {
+        self.ic.len().saturating_sub(1)
+    }
+}
+
+/// The snarkjs `"protocol"` value for Groth16.
+pub const GROTH16_PROTOCOL: &str = "groth16";
+
+/// Converts proof points to snarkjs' JSON shape.
+pub fn proof_to_json<C: Curve>(p: &Proof<C>) -> ProofJson {
+    ProofJson {
+        pi_a: g1_to_json::<C>(&p.a),
+        pi_b: g2_to_json::<C>(&p.b),
+        pi_c: g1_to_json::<C>(&p.c),
+        protocol: GROTH16_PROTOCOL.to_string(),
+        curve: C::SNARKJS_NAME.to_string(),
+    }
+}
+
+/// Decodes and checks a snarkjs proof (protocol, curve, points on the curve).
+pub fn proof_from_json<C: Curve>(j: &ProofJson) -> Result<Proof<C>, FormatError> {
+    check_protocol_and_curve::<C>(&j.protocol, &j.curve)?;
+    Ok(Proof {
+        a: g1_from_json::<C>(&j.pi_a, "pi_a")?,
+        b: g2_from_json::<C>(&j.pi_b, "pi_b")?,
+        c: g1_from_json::<C>(&j.pi_c, "pi_c")?,
+    })
+}
+
+/// Builds snarkjs' verification key from a zkey header and its IC points (computes
+/// `vk_alphabeta_12 = e(α₁, β₂)`), as `snarkjs zkey export verificationkey` does.
+pub fn vk_to_json<C: Curve>(header: &Groth16Header<C>, ic: &[G1Affine<C>]) -> VerificationKeyJson {
+    verifying_key_to_json(&VerifyingKey::<C> {
+        alpha1: header.alpha1,
+        beta2: header.beta2,
+        gamma2: header.gamma2,
+        delta2: header.delta2,
+        ic: ic.to_vec(),
+    })
+}
+
+/// Builds snarkjs' verification key JSON from a verifying key (computes
+/// `vk_alphabeta_12 = e(α₁, β₂)`).
+pub fn verifying_key_to_json<C: Curve>(vk: &VerifyingKey<C>) -> VerificationKeyJson {
+    let ab = C::Engine::pairing(vk.alpha1, vk.beta2).0;
+    VerificationKeyJson {
+        protocol: GROTH16_PROTOCOL.to_string(),
+        curve: C::SNARKJS_NAME.to_string(),
+        n_public: vk.n_public() as u64,
+        vk_alpha_1: g1_to_json::<C>(&vk.alpha1),
+        vk_beta_2: g2_to_json::<C>(&vk.beta2),
+        vk_gamma_2: g2_to_json::<C>(&vk.gamma2),
+        vk_delta_2: g2_to_json::<C>(&vk.delta2),
+        vk_alphabeta_12: fq12_to_json(&ab),
+        ic: vk.ic.iter().map(g1_to_json::<C>).collect(),
+    }
+}
+
+/// Decodes and checks a snarkjs verification key: protocol, curve, points, `nPublic`
+/// against the IC count, and `vk_alphabeta_12` against `e(α₁, β₂)`.
+pub fn vk_from_json<C: Curve>(j: &VerificationKeyJson) -> Result<VerifyingKey<C>, FormatError> {
+    check_protocol_and_curve::<C>(&j.protocol, &j.curve)?;
+    let alpha1 = g1_from_json::<C>(&j.vk_alpha_1, "vk_alpha_1")?;
+    let beta2 = g2_from_json::<C>(&j.vk_beta_2, "vk_beta_2")?;
+    let gamma2 = g2_from_json::<C>(&j.vk_gamma_2, "vk_gamma_2")?;
+    let delta2 = g2_from_json::<C>(&j.vk_delta_2, "vk_delta_2")?;
+    let ic =
+        j.ic.iter()
+            .enumerate()
+            .map(|(i, p)| g1_from_json::<C>(p, &format!("IC[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+    if ic.len() as u64 != j.n_public.saturating_add(1) {
+        return Err(FormatError::json(
+            "IC",
+            format!(
+                "expected nPublic + 1 = {} points, found {}",
+                j.n_public.saturating_add(1),
+                ic.len()
+            ),
+        ));
+    }
+    let ab = fq12_from_json::<<C::Engine as Pairing>::TargetField>(&j.vk_alphabeta_12)?;
+    if ab != C::Engine::pairing(alpha1, beta2).0 {
+        return Err(FormatError::json(
+            "vk_alphabeta_12",
+            "does not equal the pairing e(vk_alpha_1, vk_beta_2)",
+        ));
+    }
+    Ok(VerifyingKey {
+        alpha1,
+        beta2,
+        gamma2,
+        delta2,
+        ic,
+    })
+}
+
+/// Public signals as snarkjs writes them (`public.json`): decimal strings.
+pub fn public_to_json<C: Curve>(values: &[C::Fr]) -> Vec<String> {
+    values.iter().map(to_decimal).collect()
+}
+
+/// Decodes public signals, refusing (by index) anything not a decimal below the modulus.
+pub fn public_from_json<C: Curve>(values: &[String]) -> Result<Vec<C::Fr>, FormatError> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, s)| scalar::<C::Fr>(s, &format!("[{i}]")))
+        .collect()
+}
+
+/// A G1 point as `[x, y, "1"]`, or `["0", "1", "0"]` at infinity.
+pub fn g1_to_json<C: Curve>(p: &G1Affine<C>) -> Vec<String> {
+    match p.xy() {
+        Some((x, y)) => vec![to_decimal(&x), to_decimal(&y), "1".into()],
+        None => vec!["0".into(), "1".into(), "0".into()],
+    }
+}
+
+/// A G2 point as `[[x.c0, x.c1], [y.c0, y.c1], ["1", "0"]]`, or
+/// `[["0","0"], ["1","0"], ["0","0"]]` at infinity.
+pub fn g2_to_json<C: Curve>(p: &G2Affine<C>) -> Vec<Vec<String>> {
+    let pair = |v: &C::Fq2| {
+        let (c0, c1) = C::fq2_parts(v);
+        vec![to_decimal(&c0), to_decimal(&c1)]
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    match p.xy() {
+        Some((x, y)) => vec![pair(&x), pair(&y), s(&["1", "0"])],
+        None => vec![s(&["0", "0"]), s(&["1", "0"]), s(&["0", "0"])],
+    }
+}
+
+/// Parses a G1 point `[x, y]` or `[x, y, z]` (Jacobian; `z = 0` is infinity) and checks
+/// it is on the curve. `at` is its JSON path, used in errors.
+pub fn g1_from_json<C: Curve>(v: &[String], at: &str) -> Result<G1Affine<C>, FormatError> {
+    if !(2..=3).contains(&v.len()) {
+        return Err(FormatError::json(
+            at,
+            format!(
+                "expected a G1 point [x, y, z] (3 decimal strings), found {} elements",
+                v.len()
+            ),
+        ));
+    }
+    let x = scalar::<C::Fq>(&v[0], &format!("{at}[0]"))?;
+    let y = scalar::<C::Fq>(&v[1], &format!("{at}[1]"))?;
+    let z = match v.get(2) {
+        Some(z) => scalar::<C::Fq>(z, &format!("{at}[2]"))?,
+        None => C::Fq::one(),
+    };
+    point_from_jacobian::<C::G1>(x, y, z, at)
+}
+
+/// Parses a G2 point `[[x.c0, x.c1], [y.c0, y.c1], [z.c0, z.c1]]` (z optional;
+/// Jacobian; `z = 0` is infinity) and checks it is on the curve and in the subgroup.
+pub fn g2_from_json<C: Curve>(v: &[Vec<String>], at: &str) -> Result<G2Affine<C>, FormatError> {
+    if !(2..=3).contains(&v.len()) {
+        return Err(FormatError::json(
+            at,
+            format!(
+                "expected a G2 point [[x.c0, x.c1], [y.c0, y.c1], [z.c0, z.c1]], found {} elements",
+                v.len()
+            ),
+        ));
+    }
+    let fq2 = |i: usize| -> Result<C::Fq2, FormatError> {
+        let p = format!("{at}[{i}]");
+        let pair = &v[i];
+        if pair.len() != 2 {
+            return Err(FormatError::json(
+                &p,
+                format!(
+                    "expected an Fq2 element [c0, c1] (2 decimal strings), found {} elements",
+                    pair.len()
+                ),
+            ));
+        }
+        let c0 = scalar::<C::Fq>(&pair[0], &format!("{p}[0]"))?;
+        let c1 = scalar::<C::Fq>(&pair[1], &format!("{p}[1]"))?;
+        Ok(C::fq2_new(c0, c1))
+    };
+    let (x, y) = (fq2(0)?, fq2(1)?);
+    let z = if v.len() == 3 { fq2(2)? } else { C::Fq2::one() };
+    point_from_jacobian::<C::G2>(x, y, z, at)
+}
+
+/// Jacobian `(x, y, z)` (snarkjs' representation) to a checked affine point.
+fn point_from_jacobian<P: SWCurveConfig>(
+    x: P::BaseField,
+    y: P::BaseField,
+    z: P::BaseField,
+    at: &str,
+) -> Result<Affine<P>, FormatError> {
+    let p = if z.is_zero() {
+        Affine::<P>::zero()
+    } else if z.is_one() {
+        Affine::<P>::new_unchecked(x, y)
+    } else {
+        Projective::<P>::new_unchecked(x, y, z).into_affine()
+    };
+    check_point(&p).map_err(|e| FormatError::json(at, e.to_string()))?;
+    Ok(p)
+}
+
+/// An Fq12 element nested as snarkjs does: `[c0, c1]` of Fq6 `[c0, c1, c2]` of Fq2 `[c0, c1]`.
+pub fn fq12_to_json<F: Field>(x: &F) -> Vec<Vec<Vec<String>>> {
+    let flat: Vec<String> = x
+        .to_base_prime_field_elements()
+        .map(|c| to_decimal(&c))
+        .collect();
+    flat.chunks(6)
+        .map(|fq6| fq6.chunks(2).map(|fq2| fq2.to_vec()).collect())
+        .collect()
+}
+
+/// Parses an Fq12 element in snarkjs' nesting (see [`fq12_to_json`]).
+fn fq12_from_json<F: Field>(v: &[Vec<Vec<String>>]) -> Result<F, FormatError> {
+    let at = "vk_alphabeta_12";
+    let shape = || {
+        FormatError::json(
+            at,
+            "expected an Fq12 element: 2 Fq6 elements of 3 Fq2 elements of 2 decimal strings",
+        )
+    };
+    if v.len() != 2
+        || v.iter()
+            .any(|a| a.len() != 3 || a.iter().any(|b| b.len() != 2))
+    {
+        return Err(shape());
+    }
+    let mut flat = Vec::with_capacity(12);
+    for (i, a) in v.iter().enumerate() {
+        for (j, b) in a.iter().enumerate() {
+            for (k, s) in b.iter().enumerate() {
+                flat.push(scalar::<F::BasePrimeField>(
+                    s,
+                    &format!("{at}[{i}][{j}][{k}]"),
+                )?);
+            }
+        }
+    }
+    F::from_base_prime_field_elems(flat).ok_or_else(shape)
+}
+
+/// Parses one decimal field element, naming `at` on failure.
+fn scalar<F: PrimeField>(s: &str, at: &str) -> Result<F, FormatError> {
+    from_decimal::<F>(s).ok_or_else(|| {
+        let shown: String = s.chars().take(100).collect();
+        FormatError::json(
+            at,
+            format!("not a decimal field element below the modulus (found {shown:?})"),
+        )
+    })
+}
+
+fn check_protocol_and_curve<C: Curve>(protocol: &str, curve: &str) -> Result<(), FormatError> {
+    if protocol != GROTH16_PROTOCOL {
+        return Err(FormatError::json(
+            "protocol",
+            format!("expected \"{GROTH16_PROTOCOL}\", found {protocol:?}"),
+        ));
+    }
+    if !curve_name_matches::<C>(curve) {
+        return Err(FormatError::json(
+            "curve",
+            format!("expected \"{}\", found {curve:?}", C::SNARKJS_NAME),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `name` names curve `C` the way snarkjs accepts it (case-insensitive; for
+/// bn128 also its aliases "bn254" and "altbn128").
+fn curve_name_matches<C: Curve>(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name == C::SNARKJS_NAME
+        || (C::SNARKJS_NAME == "bn128" && (name == "bn254" || name == "altbn128"))
+}
+
+/// Serializes `value` exactly as snarkjs lays out JSON files (see the module docs).
+/// Fails only for values JSON cannot represent (e.g. maps with non-string keys).
+pub fn to_snarkjs_string<T: Serialize>(value: &T) -> Result<String, FormatError> {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, SnarkjsFormatter { depth: 0 });
+    value
+        .serialize(&mut ser)
+        .map_err(|e| FormatError::json("", format!("cannot serialize as JSON: {e}")))?;
+    String::from_utf8(out)
+        .map_err(|e| FormatError::json("", format!("serializer produced invalid UTF-8: {e}")))
+}
+
+/// Writes `value` to `path` in snarkjs' layout, atomically.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), FormatError> {
+    let text = to_snarkjs_string(value).map_err(|e| e.with_path(path))?;
+    write_atomically(path, |w| std::io::Write::write_all(w, text.as_bytes()))
+}
+
+/// Reads and deserializes a JSON file; `what` names the document in errors ("proof").
+pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T, FormatError> {
+    let bytes = std::fs::read(path).map_err(|e| FormatError::io(path, "cannot read", e))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        FormatError::json("", format!("not a valid snarkjs {what} JSON document: {e}"))
+            .with_path(path)
+    })
+}
+
+/// Reads and checks a `proof.json`.
+pub fn read_proof<C: Curve>(path: &Path) -> Result<Proof<C>, FormatError> {
+    proof_from_json::<C>(&read_json(path, "proof")?).map_err(|e| e.with_path(path))
+}
+
+/// Reads and checks a `verification_key.json`.
+pub fn read_vk<C: Curve>(path: &Path) -> Result<VerifyingKey<C>, FormatError> {
+    vk_from_json::<C>(&read_json(path, "verification key")?).map_err(|e| e.with_path(path))
+}
+
+/// Reads and checks a `public.json`.
+pub fn read_public<C: Curve>(path: &Path) -> Result<Vec<C::Fr>, FormatError> {
+    let v: Vec<String> = read_json(path, "public signals")?;
+    public_from_json::<C>(&v).map_err(|e| e.with_path(path))
+}
+
+/// Writes `verification_key.json` for `vk`, as snarkjs would.
+pub fn write_vk<C: Curve>(vk: &VerifyingKey<C>, path: &Path) -> Result<(), FormatError> {
+    write_json(path, &verifying_key_to_json(vk))
+}
+
+/// Writes `proof.json` and `public.json` as snarkjs (and rapidsnark) would. Both documents
+/// are rendered before either file is touched; each file is replaced atomically.
+pub fn write_proof_and_public<C: Curve>(
+    proof: &Proof<C>,
+    public: &[C::Fr],
+    proof_path: &Path,
+    public_path: &Path,
+) -> Result<(), FormatError> {
+    let proof_text =
+        to_snarkjs_string(&proof_to_json(proof)).map_err(|e| e.with_path(proof_path))?;
+    let public_text =
+        to_snarkjs_string(&public_to_json::<C>(public)).map_err(|e| e.with_path(public_path))?;
+    write_atomically(proof_path, |w| {
+        std::io::Write::write_all(w, proof_text.as_bytes())
+    })?;
+    write_atomically(public_path, |w| {
+        std::io::Write::write_all(w, public_text.as_bytes())
+    })
+}
+
+/// serde_json formatter reproducing bfj's `{space: 1}` layout.
+struct SnarkjsFormatter {
+    depth: usize,
+}
+
+impl SnarkjsFormatter {
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..self.depth {
+            w.write_all(b" ")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for SnarkjsFormatter {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        w.write_all(b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        self.newline(w)?;
+        w.write_all(b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        self.newline(w)?;
+        w.write_all(b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::curve::Bn254;
+    use crate::formats::codec::modulus_decimal;
+    use crate::formats::fixtures::{fixture, fixture_bytes};
+    use crate::formats::zkey::Zkey;
+    use ark_ec::pairing::Pairing;
+    use ark_ec::AffineRepr;
+    use ark_ff::UniformRand;
+
+    type Fr = ark_bn254::Fr;
+    type Fq = ark_bn254::Fq;
+
+    fn text(name: &str) -> String {
+        String::from_utf8(fixture_bytes(name)).unwrap()
+    }
+
+    fn proof_json() -> ProofJson {
+        read_json(&fixture("proof.json"), "proof").unwrap()
+    }
+
+    fn vk_json() -> VerificationKeyJson {
+        read_json(&fixture("verification_key.json"), "verification key").unwrap()
+    }
+
+    #[test]
+    fn snarkjs_files_read_and_write_back_identically() {
+        let p = proof_json();
+        assert_eq!(to_snarkjs_string(&p).unwrap(), text("proof.json"));
+        let points = proof_from_json::<Bn254>(&p).unwrap();
+        assert_eq!(proof_to_json::<Bn254>(&points), p);
+
+        let vk = vk_json();
+        assert_eq!(
+            to_snarkjs_string(&vk).unwrap(),
+            text("verification_key.json")
+        );
+        let key = vk_from_json::<Bn254>(&vk).unwrap();
+        let z = Zkey::<Bn254>::open(&fixture("mul.zkey")).unwrap();
+        assert_eq!(key.ic, z.ic().unwrap());
+        assert_eq!(vk_to_json(z.header(), &key.ic), vk);
+
+        let public = read_public::<Bn254>(&fixture("public.json")).unwrap();
+        assert_eq!(public, vec![Fr::from(1092u64), Fr::from(3u64)]);
+        assert_eq!(
+            to_snarkjs_string(&public_to_json::<Bn254>(&public)).unwrap(),
+            text("public.json")
+        );
+    }
+
+    #[test]
+    fn the_snarkjs_proof_verifies_with_the_decoded_key() {
+        // e(A, B) = e(α, β) · e(Σ pubᵢ·ICᵢ, γ) · e(C, δ): checks every decoded point.
+        let key = read_vk::<Bn254>(&fixture("verification_key.json")).unwrap();
+        let proof = read_proof::<Bn254>(&fixture("proof.json")).unwrap();
+        let public = read_public::<Bn254>(&fixture("public.json")).unwrap();
+        let mut acc = key.ic[0].into_group();
+        for (x, p) in public.iter().zip(&key.ic[1..]) {
+            acc += *p * x;
+        }
+        let lhs = ark_bn254::Bn254::pairing(proof.a, proof.b);
+        let rhs = ark_bn254::Bn254::pairing(key.alpha1, key.beta2)
+            + ark_bn254::Bn254::pairing(acc, key.gamma2)
+            + ark_bn254::Bn254::pairing(proof.c, key.delta2);
+        assert_eq!(lhs, rhs);
+    }
+
+    #[test]
+    fn cli_helpers_write_what_snarkjs_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let (pp, pub_p, vk_p) = (
+            dir.path().join("p.json"),
+            dir.path().join("pub.json"),
+            dir.path().join("vk.json"),
+        );
+        let proof = read_proof::<Bn254>(&fixture("proof.json")).unwrap();
+        let public = read_public::<Bn254>(&fixture("public.json")).unwrap();
+        write_proof_and_public::<Bn254>(&proof, &public, &pp, &pub_p).unwrap();
+        assert_eq!(std::fs::read(&pp).unwrap(), fixture_bytes("proof.json"));
+        assert_eq!(std::fs::read(&pub_p).unwrap(), fixture_bytes("public.json"));
+        let vk: VerifyingKey<Bn254> = read_vk(&fixture("verification_key.json")).unwrap();
+        assert_eq!(vk.n_public(), 2);
+        write_vk(&vk, &vk_p).unwrap();
+        assert_eq!(
+            std::fs::read(&vk_p).unwrap(),
+            fixture_bytes("verification_key.json")
+        );
+    }
+
+    #[test]
+    fn layout_matches_bfj_for_empty_arrays_and_files() {
+        assert_eq!(to_snarkjs_string(&Vec::<String>::new()).unwrap(), "[\n]");
+        let mut bad = std::collections::BTreeMap::new();
+        bad.insert(vec![1u8], 1u8);
+        assert!(to_snarkjs_string(&bad).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("proof.json");
+        write_json(&p, &proof_json()).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), fixture_bytes("proof.json"));
+    }
+
+    #[test]
+    fn infinity_and_jacobian_points() {
+        let inf1 = G1Affine::<Bn254>::zero();
+        let inf2 = G2Affine::<Bn254>::zero();
+        assert_eq!(g1_to_json::<Bn254>(&inf1), ["0", "1", "0"]);
+        assert_eq!(
+            g2_to_json::<Bn254>(&inf2),
+            [["0", "0"], ["1", "0"], ["0", "0"]]
+        );
+        assert_eq!(
+            g1_from_json::<Bn254>(&g1_to_json::<Bn254>(&inf1), "p").unwrap(),
+            inf1
+        );
+        assert_eq!(
+            g2_from_json::<Bn254>(&g2_to_json::<Bn254>(&inf2), "p").unwrap(),
+            inf2
+        );
+        // Jacobian (X, Y, Z) = (x·z², y·z³, z), as snarkjs' fromObject accepts.
+        let mut rng = ark_std::test_rng();
+        let p = ark_bn254::G1Projective::rand(&mut rng).into_affine();
+        let (x, y) = p.xy().unwrap();
+        let z = Fq::rand(&mut rng);
+        let s = |v: Fq| to_decimal(&v);
+        let j = vec![s(x * z * z), s(y * z * z * z), s(z)];
+        assert_eq!(g1_from_json::<Bn254>(&j, "p").unwrap(), p);
+        // A missing z means affine.
+        assert_eq!(g1_from_json::<Bn254>(&[s(x), s(y)], "p").unwrap(), p);
+    }
+
+    #[test]
+    fn bad_values_are_named_by_json_path() {
+        let q = modulus_decimal::<Fq>();
+        let mut p = proof_json();
+        p.pi_a[1] = q.clone();
+        let e = proof_from_json::<Bn254>(&p).unwrap_err().to_string();
+        assert!(
+            e.starts_with("pi_a[1]: not a decimal field element below the modulus"),
+            "{e}"
+        );
+        let mut p = proof_json();
+        p.pi_b[1][0] = "12x".into();
+        let e = proof_from_json::<Bn254>(&p).unwrap_err().to_string();
+        assert!(e.starts_with("pi_b[1][0]: not a decimal"), "{e}");
+        let mut p = proof_json();
+        p.pi_c[0] = "5".into();
+        let e = proof_from_json::<Bn254>(&p).unwrap_err().to_string();
+        assert_eq!(e, "pi_c: the point is not on the curve");
+        let mut p = proof_json();
+        p.pi_a.push("1".into());
+        let e = proof_from_json::<Bn254>(&p).unwrap_err().to_string();
+        assert!(
+            e.starts_with("pi_a: expected a G1 point") && e.contains("found 4"),
+            "{e}"
+        );
+        let mut p = proof_json();
+        p.pi_b[2].pop();
+        let e = proof_from_json::<Bn254>(&p).unwrap_err().to_string();
+        assert!(e.starts_with("pi_b[2]: expected an Fq2 element"), "{e}");
+        let mut p = proof_json();
+        p.pi_b.truncate(1);
+        assert!(proof_from_json::<Bn254>(&p)
+            .unwrap_err()
+            .to_string()
+            .starts_with("pi_b: expected a G2 point"));
+        let mut p = proof_json();
+        p.protocol = "plonk".into();
+        let e = proof_from_json::<Bn254>(&p).unwrap_err().to_string();
+        assert_eq!(e, "protocol: expected \"groth16\", found \"plonk\"");
+        let mut p = proof_json();
+        p.curve = "bls12381".into();
+        assert!(proof_from_json::<Bn254>(&p)
+            .unwrap_err()
+            .to_string()
+            .starts_with("curve: expected \"bn128\""));
+        p.curve = "BN254".into();
+        assert!(proof_from_json::<Bn254>(&p).is_ok());
+
+        let r = modulus_decimal::<Fr>();
+        let e = public_from_json::<Bn254>(&["1".into(), r])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("[1]: not a decimal field element below the modulus"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn g2_points_outside_the_subgroup_are_refused() {
+        // A point on the twist whose x is small is (overwhelmingly likely) not in G2.
+        let mut x = 1u64;
+        let p = loop {
+            let cand = ark_bn254::Fq2::new(Fq::from(x), Fq::from(0u64));
+            if let Some(p) = G2Affine::<Bn254>::get_point_from_x_unchecked(cand, false) {
+                break p;
+            }
+            x += 1;
+        };
+        assert!(p.is_on_curve() && !p.is_in_correct_subgroup_assuming_on_curve());
+        let mut j = proof_json();
+        j.pi_b = g2_to_json::<Bn254>(&p);
+        let e = proof_from_json::<Bn254>(&j).unwrap_err().to_string();
+        assert_eq!(e, "pi_b: the point is not in the prime-order subgroup");
+    }
+
+    #[test]
+    fn inconsistent_verification_keys_are_refused() {
+        let mut vk = vk_json();
+        vk.n_public = 3;
+        let e = vk_from_json::<Bn254>(&vk).unwrap_err().to_string();
+        assert_eq!(e, "IC: expected nPublic + 1 = 4 points, found 3");
+        let mut vk = vk_json();
+        vk.vk_alphabeta_12[1][2][0] = "7".into();
+        let e = vk_from_json::<Bn254>(&vk).unwrap_err().to_string();
+        assert!(e.starts_with("vk_alphabeta_12: does not equal"), "{e}");
+        let mut vk = vk_json();
+        vk.vk_alphabeta_12[0].pop();
+        let e = vk_from_json::<Bn254>(&vk).unwrap_err().to_string();
+        assert!(
+            e.starts_with("vk_alphabeta_12: expected an Fq12 element"),
+            "{e}"
+        );
+        let mut vk = vk_json();
+        vk.ic[2][1] = "x".into();
+        let e = vk_from_json::<Bn254>(&vk).unwrap_err().to_string();
+        assert!(e.starts_with("IC[2][1]: not a decimal"), "{e}");
+    }
+
+    #[test]
+    fn malformed_documents_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("proof.json");
+        std::fs::write(&p, b"{\"pi_a\": [1, 2, 3]}").unwrap();
+        let e = read_proof::<Bn254>(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("proof.json: not a valid snarkjs proof JSON document")
+                && e.contains("line 1"),
+            "{e}"
+        );
+        let mut j = proof_json();
+        j.pi_a[0] = "-1".into();
+        write_json(&p, &j).unwrap();
+        let e = read_proof::<Bn254>(&p).unwrap_err().to_string();
+        assert!(e.contains("proof.json: pi_a[0]: not a decimal"), "{e}");
+        let missing = dir.path().join("nope.json");
+        assert!(matches!(
+            read_public::<Bn254>(&missing),
+            Err(FormatError::Io { .. })
+        ));
+    }
+}

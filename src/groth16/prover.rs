@@ -1,0 +1,142 @@
+//! The Groth16 prover pipeline: witness map, five MSMs on the key's device, assembly with
+//! fresh `r, s`, and a pairing self-check before anything is returned.
+
+use std::time::{Duration, Instant};
+
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::{One, UniformRand};
+use rand::{CryptoRng, RngCore};
+
+use crate::curve::Curve;
+use crate::device::DeviceError;
+use crate::formats::FormatError;
+use crate::msm::MsmConfig;
+
+use super::verifier::VerifyError;
+use super::witness_map::compute_h;
+use super::{Proof, ProvingKey};
+
+/// Why a proof could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    /// The proving key file is malformed.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// The witness has the wrong number of values for this key.
+    #[error("the witness has {got} values but the proving key's circuit has {expected} signals (nVars): is it a witness for another circuit?")]
+    WitnessLength {
+        /// nVars of the key.
+        expected: usize,
+        /// Values in the witness.
+        got: usize,
+    },
+    /// Signal 0 of a circom witness is the constant 1.
+    #[error("witness value 0 must be the constant 1, found another value: not a circom witness")]
+    WitnessConstant,
+    /// The proof failed its own pairing check: the witness does not satisfy the circuit.
+    #[error("the witness does not satisfy the circuit's constraints (the proof failed its pairing self-check; no proof was written). Run `kiln wtns check <circuit.r1cs> <witness.wtns>` to find the first unsatisfied constraint")]
+    Unsatisfied,
+    /// A device failed while proving.
+    #[error("device error while proving: {0}")]
+    Device(#[from] DeviceError),
+    /// The domain is too large for the curve's 2-adic roots (snarkjs's coset needs 2n).
+    #[error("the domain size {0} is too large: the odd coset needs a 2n-th root of unity")]
+    DomainTooLarge(usize),
+    /// Internal verification failure.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+}
+
+/// Where a proof's time went.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProveTimings {
+    /// A·w, B·w, the NTTs and h.
+    #[serde(with = "millis")]
+    pub witness_map: Duration,
+    /// The five MSMs.
+    #[serde(with = "millis")]
+    pub msm: Duration,
+    /// Assembly and the pairing self-check.
+    #[serde(with = "millis")]
+    pub assemble_and_check: Duration,
+}
+
+/// Serializes durations as fractional milliseconds.
+mod millis {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64() * 1e3)
+    }
+}
+
+/// What [`prove`] returns: a proof that has passed its pairing check, with its public signals.
+#[derive(Clone, Debug)]
+pub struct ProofOutput<C: Curve> {
+    /// The proof.
+    pub proof: Proof<C>,
+    /// The public signals (witness values 1..=nPublic), as snarkjs's public.json lists them.
+    pub public: Vec<C::Fr>,
+    /// Where the time went.
+    pub timings: ProveTimings,
+}
+
+/// Proves with `pk` for the full witness `witness` (signal 0 is the constant 1). Returns the
+/// proof, the public signals (witness values 1..=nPublic) and timings. The proof has passed
+/// the pairing check against the key's own verifying key.
+pub fn prove<C: Curve, R: RngCore + CryptoRng>(
+    pk: &ProvingKey<C>,
+    witness: &[C::Fr],
+    rng: &mut R,
+) -> Result<ProofOutput<C>, ProveError> {
+    let hdr = &pk.header;
+    if witness.len() != hdr.n_vars {
+        return Err(ProveError::WitnessLength {
+            expected: hdr.n_vars,
+            got: witness.len(),
+        });
+    }
+    if !witness[0].is_one() {
+        return Err(ProveError::WitnessConstant);
+    }
+    let dev = pk.device.as_ref();
+    let cfg = MsmConfig::default();
+    let t0 = Instant::now();
+    let h = compute_h(&pk.a_matrix, &pk.b_matrix, witness, hdr.domain_size, dev)?;
+    let t1 = Instant::now();
+
+    let t = &pk.tables;
+    let private = &witness[hdr.n_public + 1..];
+    let a = dev.msm_g1(&t.a, 0, witness, &cfg)?;
+    let b1 = dev.msm_g1(&t.b1, 0, witness, &cfg)?;
+    let b2 = dev.msm_g2(&t.b2, 0, witness, &cfg)?;
+    let c = dev.msm_g1(&t.c, 0, private, &cfg)?;
+    let hm = dev.msm_g1(&t.h, 0, &h, &cfg)?;
+    let t2 = Instant::now();
+
+    let r = C::Fr::rand(rng);
+    let s = C::Fr::rand(rng);
+    let pi_a = a + hdr.alpha1 + hdr.delta1 * r;
+    let pi_b = b2 + hdr.beta2 + hdr.delta2 * s;
+    let b1 = b1 + hdr.beta1 + hdr.delta1 * s;
+    let pi_c = c + hm + pi_a * s + b1 * r - hdr.delta1.into_group() * (r * s);
+    let proof = Proof {
+        a: pi_a.into_affine(),
+        b: pi_b.into_affine(),
+        c: pi_c.into_affine(),
+    };
+    let public = witness[1..=hdr.n_public].to_vec();
+    if !pk.pvk.verify(&public, &proof)? {
+        return Err(ProveError::Unsatisfied);
+    }
+    let timings = ProveTimings {
+        witness_map: t1 - t0,
+        msm: t2 - t1,
+        assemble_and_check: t2.elapsed(),
+    };
+    Ok(ProofOutput {
+        proof,
+        public,
+        timings,
+    })
+}
