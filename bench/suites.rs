@@ -11,6 +11,7 @@ use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::UniformRand;
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
+use kiln::curve::Bn254;
 use kiln::msm::{msm, MsmConfig};
 use kiln::ntt::NttDomain;
 use rand::SeedableRng;
@@ -188,6 +189,69 @@ fn suite_ntt(max_log: u32, rows: &mut Vec<Row>) {
     }
 }
 
+/// A structurally valid Groth16 zkey with a 2^log domain (every table point the generator).
+fn synthetic_zkey(log: u32, path: &std::path::Path) {
+    use kiln::formats::{write_zkey, Coeff, Groth16Header, Matrix, ZkeyContents};
+    let n = 1usize << log;
+    let g1 = G1Affine::generator();
+    let g2 = G2Affine::generator();
+    let header = Groth16Header::<Bn254> {
+        n_vars: n,
+        n_public: 1,
+        domain_size: n,
+        alpha1: g1,
+        beta1: g1,
+        beta2: g2,
+        gamma2: g2,
+        delta1: g1,
+        delta2: g2,
+    };
+    let coeffs = (0..n as u32)
+        .map(|i| Coeff {
+            matrix: if i % 2 == 0 { Matrix::A } else { Matrix::B },
+            constraint: i,
+            signal: i,
+            value: Fr::from(u64::from(i) + 1),
+        })
+        .collect();
+    let z = ZkeyContents {
+        header,
+        ic: vec![g1; 2],
+        coeffs,
+        a: vec![g1; n],
+        b1: vec![g1; n],
+        b2: vec![g2; n],
+        c: vec![g1; n - 2],
+        h: vec![g1; n],
+    };
+    write_zkey(path, &z).expect("write synthetic zkey");
+}
+
+/// zkey open (memory map + header + section table) against reading the whole file, and
+/// the full decode of every table into a resident CPU proving key.
+fn suite_zkey(max_log: u32, rows: &mut Vec<Row>) {
+    use kiln::device::CpuDevice;
+    use kiln::formats::Zkey;
+    use kiln::groth16::ProvingKey;
+    use std::sync::Arc;
+    let log = 20.min(max_log);
+    let dir = std::env::temp_dir().join(format!("kiln-bench-zkey-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("synthetic.zkey");
+    synthetic_zkey(log, &path);
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let (tb, bytes) = best(3, || std::fs::read(&path).expect("read"));
+    drop(bytes);
+    let (tk, zkey) = best(5, || Zkey::<Bn254>::open(&path).expect("open"));
+    rows.push(row("zkey-open", log, "std::fs::read whole file", tb, tk));
+    println!("    ({} MiB file)", size >> 20);
+    let (tl, _pk) = best(2, || {
+        ProvingKey::load(&zkey, Arc::new(CpuDevice::<Bn254>::new())).expect("load")
+    });
+    rows.push(row("zkey-load", log, "std::fs::read whole file", tb, tl));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let mut suites = Vec::new();
@@ -201,7 +265,7 @@ fn main() {
         }
     }
     if suites.is_empty() {
-        suites = vec!["msm".into(), "ntt".into()];
+        suites = vec!["msm".into(), "ntt".into(), "zkey".into()];
     }
     println!(
         "threads: {}   (speedup = baseline / kiln; >1 means kiln is faster)",
@@ -216,7 +280,8 @@ fn main() {
         match s.as_str() {
             "msm" => suite_msm(max_log, &mut rows),
             "ntt" => suite_ntt(max_log, &mut rows),
-            other => eprintln!("unknown suite {other:?} (known: msm, ntt)"),
+            "zkey" => suite_zkey(max_log, &mut rows),
+            other => eprintln!("unknown suite {other:?} (known: msm, ntt, zkey)"),
         }
     }
     if let Some(dir) = std::path::Path::new(&out).parent() {
