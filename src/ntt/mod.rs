@@ -7,15 +7,24 @@
 //! evaluate on the coset", which skips both bit-reversal permutations by chaining a
 //! decimation-in-frequency inverse with a decimation-in-time forward transform.
 //!
-//! Submodules: `plan` (block and pass sizes, thresholds), `twiddles` (tables), `kernels`
-//! (the radix-2 DIF/DIT transforms), `bitrev` (the permutation), `scale` (power
-//! sequences and scaling), `naive` (the O(n²) reference).
+//! Two sets of kernels share one decomposition: portable ones through arkworks arithmetic
+//! (`scalar`), and AVX-512 IFMA ones for BN254 Fr (`ifma`), picked at run time when the
+//! CPU supports them; [`NttDomain::backend`] says which one a domain uses, and the
+//! environment variable `KILN_NTT_BACKEND=scalar` forces the portable kernels.
+//!
+//! Submodules: `plan` (block and pass sizes, thresholds), `schedule` (passes, blocks,
+//! threads), `twiddles` (tables), `scalar` and `ifma` (butterfly kernels), `bitrev` (the
+//! permutation), `scale` (power sequences and fused scaling), `naive` (the O(n²)
+//! reference).
 
 mod bitrev;
-mod kernels;
+#[cfg(target_arch = "x86_64")]
+mod ifma;
 mod naive;
 mod plan;
+mod scalar;
 mod scale;
+mod schedule;
 #[cfg(test)]
 mod tests;
 mod twiddles;
@@ -25,9 +34,8 @@ use ark_ff::FftField;
 pub use naive::ntt_naive;
 
 use bitrev::bit_reverse;
-use kernels::{dif, dit};
 use plan::Plan;
-use scale::BitrevFactors;
+use scale::{BitrevFactors, Scale};
 use twiddles::Twiddles;
 
 /// Errors from building a domain or transforming a vector.
@@ -57,13 +65,33 @@ pub enum NttError {
     },
 }
 
+/// Which kernels a domain runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NttBackend {
+    /// Portable radix-2 kernels on arkworks field arithmetic (any FFT-friendly field).
+    Scalar,
+    /// AVX-512 IFMA kernels, eight butterflies at a time (BN254 Fr, x86-64 with
+    /// `avx512f` + `avx512ifma`).
+    Avx512Ifma,
+}
+
+/// The kernels of a domain together with their twiddle tables.
+enum Kernels<F> {
+    Scalar(Twiddles<F>),
+    #[cfg(target_arch = "x86_64")]
+    Ifma(Box<ifma::Tables>),
+}
+
 /// A radix-2 evaluation domain of size 2^k with precomputed twiddles (forward and
-/// inverse), reusable across calls and threads (Send + Sync).
+/// inverse), reusable across calls and threads (Send + Sync). The twiddle table holds
+/// about 2^k field elements (32·2^k bytes for BN254, shared by both directions).
 pub struct NttDomain<F: FftField> {
     log_size: u32,
     root: F,
     size_inv: F,
-    twiddles: Twiddles<F>,
+    kernels: Kernels<F>,
+    /// log2 of the largest cache block (see `plan`).
+    max_block_log: u32,
 }
 
 impl<F: FftField> std::fmt::Debug for NttDomain<F> {
@@ -71,37 +99,58 @@ impl<F: FftField> std::fmt::Debug for NttDomain<F> {
         f.debug_struct("NttDomain")
             .field("size", &self.size())
             .field("root", &self.root)
+            .field("backend", &self.backend())
             .finish_non_exhaustive()
     }
 }
 
 impl<F: FftField> NttDomain<F> {
     /// Builds the domain of `size` elements: `size` must be a power of two with
-    /// 1 ≤ size ≤ 2^F::TWO_ADICITY. Precomputes about `size` twiddle factors.
+    /// 1 ≤ size ≤ 2^F::TWO_ADICITY. Precomputes about `size` twiddle factors, and picks
+    /// the fastest kernels this machine supports for `F` (unless `KILN_NTT_BACKEND=scalar`).
     pub fn new(size: usize) -> Result<Self, NttError> {
+        let forced_scalar = std::env::var("KILN_NTT_BACKEND").is_ok_and(|v| v == "scalar");
+        let want = if forced_scalar {
+            NttBackend::Scalar
+        } else {
+            NttBackend::Avx512Ifma
+        };
+        Self::with_backend(size, want)
+    }
+
+    /// Like [`new`](Self::new), using `want` if it can run here and the portable kernels
+    /// otherwise.
+    pub(crate) fn with_backend(size: usize, want: NttBackend) -> Result<Self, NttError> {
         if !size.is_power_of_two() {
             return Err(NttError::NotPowerOfTwo { size });
         }
         let log_size = size.trailing_zeros();
+        let too_large = NttError::TooLarge {
+            log_size,
+            max: F::TWO_ADICITY,
+        };
         if log_size > F::TWO_ADICITY {
-            return Err(NttError::TooLarge {
-                log_size,
-                max: F::TWO_ADICITY,
-            });
+            return Err(too_large);
         }
         let mut root = F::TWO_ADIC_ROOT_OF_UNITY;
         for _ in log_size..F::TWO_ADICITY {
             root.square_in_place();
         }
-        let size_inv = F::from(size as u64).inverse().ok_or(NttError::TooLarge {
-            log_size,
-            max: F::TWO_ADICITY,
-        })?;
+        let size_inv = F::from(size as u64).inverse().ok_or(too_large)?;
+        let kernels = match want {
+            #[cfg(target_arch = "x86_64")]
+            NttBackend::Avx512Ifma => match ifma::Tables::new(root, log_size) {
+                Some(t) => Kernels::Ifma(Box::new(t)),
+                None => Kernels::Scalar(Twiddles::new(root, F::one(), log_size)),
+            },
+            _ => Kernels::Scalar(Twiddles::new(root, F::one(), log_size)),
+        };
         Ok(Self {
             log_size,
             root,
             size_inv,
-            twiddles: Twiddles::new(root, log_size),
+            kernels,
+            max_block_log: plan::MAX_BLOCK_LOG,
         })
     }
 
@@ -115,6 +164,15 @@ impl<F: FftField> NttDomain<F> {
         self.log_size
     }
 
+    /// The kernels this domain runs.
+    pub fn backend(&self) -> NttBackend {
+        match self.kernels {
+            Kernels::Scalar(_) => NttBackend::Scalar,
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Ifma(_) => NttBackend::Avx512Ifma,
+        }
+    }
+
     /// The domain generator ω: `F::TWO_ADIC_ROOT_OF_UNITY` squared down to order 2^k,
     /// the same chain as snarkjs (ω_{2^k} = ω_{2^{k+1}}²) and ark_poly's
     /// `Radix2EvaluationDomain`.
@@ -125,20 +183,15 @@ impl<F: FftField> NttDomain<F> {
     /// Coefficients → evaluations at ω^i, natural order in and out, in place.
     pub fn ntt(&self, data: &mut [F]) -> Result<(), NttError> {
         self.check(data)?;
-        let plan = self.plan();
         bit_reverse(data);
-        dit::<F, false>(data, &self.twiddles, plan, |_, _| {});
+        self.dit::<false>(data, Scale::None);
         Ok(())
     }
 
     /// Evaluations at ω^i → coefficients (includes the 1/n scaling), in place.
     pub fn intt(&self, data: &mut [F]) -> Result<(), NttError> {
         self.check(data)?;
-        let plan = self.plan();
-        let c = self.size_inv;
-        dif::<F, true>(data, &self.twiddles, plan, |_, b| {
-            b.iter_mut().for_each(|x| *x *= c);
-        });
+        self.dif::<true>(data, Scale::Const(self.size_inv));
         bit_reverse(data);
         Ok(())
     }
@@ -146,11 +199,10 @@ impl<F: FftField> NttDomain<F> {
     /// Coefficients → evaluations at shift·ω^i, in place.
     pub fn coset_ntt(&self, data: &mut [F], shift: F) -> Result<(), NttError> {
         self.check(data)?;
-        let plan = self.plan();
         bit_reverse(data);
         // Position j now holds coefficient bitrev(j), which needs shift^bitrev(j).
-        let f = BitrevFactors::new(shift, F::one(), self.log_size, plan.block_log);
-        dit::<F, false>(data, &self.twiddles, plan, |i, b| f.apply(i, b));
+        let f = self.bitrev_factors(shift, F::one());
+        self.dit::<false>(data, Scale::Bitrev(&f));
         Ok(())
     }
 
@@ -158,10 +210,9 @@ impl<F: FftField> NttDomain<F> {
     /// leaves the result undefined; it does not panic.
     pub fn coset_intt(&self, data: &mut [F], shift: F) -> Result<(), NttError> {
         self.check(data)?;
-        let plan = self.plan();
         let shift_inv = shift.inverse().unwrap_or_default();
-        let f = BitrevFactors::new(shift_inv, self.size_inv, self.log_size, plan.block_log);
-        dif::<F, true>(data, &self.twiddles, plan, |i, b| f.apply(i, b));
+        let f = self.bitrev_factors(shift_inv, self.size_inv);
+        self.dif::<true>(data, Scale::Bitrev(&f));
         bit_reverse(data);
         Ok(())
     }
@@ -171,18 +222,65 @@ impl<F: FftField> NttDomain<F> {
     /// no bit-reversal permutation and one combined scaling, applied while cache-hot.
     pub fn intt_then_coset_ntt(&self, data: &mut [F], shift: F) -> Result<(), NttError> {
         self.check(data)?;
-        let plan = self.plan();
-        // After the inverse DIF, position j holds coefficient bitrev(j)·n: scale it by
-        // shift^bitrev(j)/n and the forward DIT takes bit-reversed input as it is.
-        let f = BitrevFactors::new(shift, self.size_inv, self.log_size, plan.block_log);
-        dif::<F, true>(data, &self.twiddles, plan, |i, b| f.apply(i, b));
-        dit::<F, false>(data, &self.twiddles, plan, |_, _| {});
+        // After the inverse DIF, position j holds n × coefficient bitrev(j): scale it by
+        // shift^bitrev(j)/n, and the forward DIT takes bit-reversed input as it is.
+        let f = self.bitrev_factors(shift, self.size_inv);
+        self.dif::<true>(data, Scale::Bitrev(&f));
+        self.dit::<false>(data, Scale::None);
         Ok(())
+    }
+
+    /// The same domain with blocks of at most 2^max_block_log elements (for tests).
+    #[cfg(test)]
+    pub(crate) fn with_max_block_log(mut self, max_block_log: u32) -> Self {
+        self.max_block_log = max_block_log;
+        self
     }
 
     /// The split used for a transform of this domain's size.
     fn plan(&self) -> Plan {
-        Plan::new(self.log_size)
+        Plan::new(self.log_size, self.max_block_log)
+    }
+
+    /// c·g^{bitrev(j)} in the block shape of this domain's plan.
+    fn bitrev_factors(&self, g: F, c: F) -> BitrevFactors<F> {
+        BitrevFactors::new(g, c, self.log_size, self.plan().block_log)
+    }
+
+    /// Decimation in frequency (natural in, bit-reversed out), then `scale`.
+    fn dif<const INV: bool>(&self, data: &mut [F], scale: Scale<'_, F>) {
+        let plan = self.plan();
+        match &self.kernels {
+            Kernels::Scalar(tw) => schedule::dif(
+                data,
+                plan,
+                |_: &mut (), s| scalar::strip::<F, INV, false>(tw, s),
+                |_, i, b| scalar::block::<F, INV, false>(tw, &scale, i, b),
+            ),
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Ifma(t) => match ifma::limbs_mut(data) {
+                Some(limbs) => ifma::dif::<F, INV>(limbs, t, plan, &scale),
+                None => unreachable!("IFMA tables are only built for BN254 Fr"),
+            },
+        }
+    }
+
+    /// `scale`, then decimation in time (bit-reversed in, natural out).
+    fn dit<const INV: bool>(&self, data: &mut [F], scale: Scale<'_, F>) {
+        let plan = self.plan();
+        match &self.kernels {
+            Kernels::Scalar(tw) => schedule::dit(
+                data,
+                plan,
+                |_: &mut (), s| scalar::strip::<F, INV, true>(tw, s),
+                |_, i, b| scalar::block::<F, INV, true>(tw, &scale, i, b),
+            ),
+            #[cfg(target_arch = "x86_64")]
+            Kernels::Ifma(t) => match ifma::limbs_mut(data) {
+                Some(limbs) => ifma::dit::<F, INV>(limbs, t, plan, &scale),
+                None => unreachable!("IFMA tables are only built for BN254 Fr"),
+            },
+        }
     }
 
     /// `LengthMismatch` unless `data` has exactly the domain's size.

@@ -6,13 +6,16 @@ pub(crate) const PAR_MIN_LEN: usize = 1 << 11;
 
 /// log2 of the largest block transformed entirely in cache (data + twiddles ≈ 2× this
 /// many elements of 32 bytes, sized for a 1–2 MiB L2).
-const MAX_BLOCK_LOG: u32 = 13;
+pub(crate) const MAX_BLOCK_LOG: u32 = 13;
+
+/// log2 of the smallest block (the vector kernels need two 8-lane vectors per block).
+const MIN_BLOCK_LOG: u32 = 4;
 
 /// Blocks per thread the block phase aims for when a transform is parallel.
 const BLOCKS_PER_THREAD_LOG: u32 = 2;
 
 /// At most this many stages are fused into one pass over memory above the block level.
-pub(crate) const MAX_PASS_STAGES: u32 = 4;
+pub(crate) const MAX_PASS_STAGES: u32 = 7;
 
 /// Columns per task in a fused pass (consecutive positions within each row).
 pub(crate) const PASS_COLUMNS: usize = 32;
@@ -27,15 +30,18 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// The plan for a transform of 2^log_n elements.
-    pub(crate) fn new(log_n: u32) -> Self {
+    /// The plan for a transform of 2^log_n elements with blocks of at most
+    /// 2^max_block_log elements (normally [`MAX_BLOCK_LOG`]; tests use smaller ones to
+    /// exercise several passes at small sizes).
+    pub(crate) fn new(log_n: u32, max_block_log: u32) -> Self {
         let parallel = (1usize << log_n) >= PAR_MIN_LEN;
-        let mut block_log = log_n.min(MAX_BLOCK_LOG);
+        let mut block_log = log_n.min(max_block_log);
         if parallel {
             let threads = rayon::current_num_threads().max(1);
             let want = usize::BITS - (threads - 1).leading_zeros() + BLOCKS_PER_THREAD_LOG;
             block_log = block_log.min(log_n.saturating_sub(want));
         }
+        let block_log = block_log.max(MIN_BLOCK_LOG.min(log_n));
         Self {
             block_log,
             parallel,

@@ -35,8 +35,10 @@ pub(crate) fn powers<F: Field>(g: F, c: F, len: usize) -> Vec<F> {
 /// With j = a·2^l + b: bitrev_k(j) = bitrev_l(b)·2^{k−l} + bitrev_{k−l}(a), hence
 /// `col[b] = g^{2^{k−l}·bitrev_l(b)}` and `row[a] = c·g^{bitrev_{k−l}(a)}`.
 pub(crate) struct BitrevFactors<F> {
-    row: Vec<F>,
-    col: Vec<F>,
+    /// c·g^{bitrev_{k−l}(a)} for each block a.
+    pub(crate) row: Vec<F>,
+    /// g^{2^{k−l}·bitrev_l(b)} for each position b within a block.
+    pub(crate) col: Vec<F>,
 }
 
 impl<F: Field> BitrevFactors<F> {
@@ -58,6 +60,27 @@ impl<F: Field> BitrevFactors<F> {
         let r = self.row[a];
         for (x, c) in block.iter_mut().zip(&self.col) {
             *x *= r * c;
+        }
+    }
+}
+
+/// A scaling fused into the block phase of a transform.
+pub(crate) enum Scale<'a, F> {
+    /// No scaling.
+    None,
+    /// Every element times one constant.
+    Const(F),
+    /// Element j times c·g^{bitrev(j)}.
+    Bitrev(&'a BitrevFactors<F>),
+}
+
+impl<F: Field> Scale<'_, F> {
+    /// Scales block number `a` (its elements, in place).
+    pub(crate) fn apply(&self, a: usize, block: &mut [F]) {
+        match self {
+            Scale::None => {}
+            Scale::Const(c) => block.iter_mut().for_each(|x| *x *= c),
+            Scale::Bitrev(f) => f.apply(a, block),
         }
     }
 }
