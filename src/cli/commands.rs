@@ -9,7 +9,7 @@ use super::args::{Command, WtnsCommand, ZkeyCommand};
 use super::{CliError, Outcome};
 use crate::curve::{Bn254, Curve};
 use crate::device::{open_device, probe_devices, DeviceSpec, DeviceStatus};
-use crate::formats::{json, read_r1cs, read_wtns, write_zkey, Zkey};
+use crate::formats::{json, read_r1cs, read_wtns, write_zkey, FormatError, Zkey};
 use crate::groth16::{self, Proof, ProvingKey, VerifyingKey};
 
 /// Runs one command.
@@ -72,7 +72,16 @@ fn prove(
 fn verify(vk: &Path, public: &Path, proof: &Path) -> Result<Outcome, CliError> {
     let vk: VerifyingKey<Bn254> = json::read_vk(vk)?;
     let public = json::read_public::<Bn254>(public)?;
-    let proof: Proof<Bn254> = json::read_proof(proof)?;
+    // A proof whose points are not group elements is an invalid proof (exit 1), not a
+    // malformed file: that is what a tampered coordinate looks like.
+    let proof: Proof<Bn254> = match json::read_proof(proof) {
+        Ok(p) => p,
+        Err(e @ FormatError::JsonPoint { .. }) => {
+            println!("INVALID: {e}");
+            return Ok(Outcome::Invalid);
+        }
+        Err(e) => return Err(e.into()),
+    };
     if public.len() != vk.n_public() {
         return Err(CliError::BadArgument(format!(
             "the verification key expects {} public signals, public.json has {}",

@@ -234,6 +234,18 @@ pub enum FormatError {
         /// What is wrong.
         problem: String,
     },
+
+    /// A JSON point is well-formed but not a group element (off the curve or outside the
+    /// prime-order subgroup). For a proof this means "invalid", not "malformed".
+    #[error("{}", JsonDisplay { path, json_path, problem })]
+    JsonPoint {
+        /// The file, or an empty path for in-memory documents.
+        path: PathBuf,
+        /// The JSON path of the point (`pi_a`, `IC[2]`).
+        json_path: String,
+        /// Why it is not a group element.
+        problem: String,
+    },
 }
 
 struct JsonDisplay<'a> {
@@ -271,13 +283,14 @@ impl FormatError {
             | FormatError::UnknownProver { path, .. }
             | FormatError::Invalid { path, .. }
             | FormatError::Inconsistent { path, .. }
-            | FormatError::Json { path, .. } => path,
+            | FormatError::Json { path, .. }
+            | FormatError::JsonPoint { path, .. } => path,
         }
     }
 
     /// Attaches a file path to an error made without one (in-memory JSON conversions).
     pub fn with_path(mut self, file: &Path) -> Self {
-        if let FormatError::Json { path, .. } = &mut self {
+        if let FormatError::Json { path, .. } | FormatError::JsonPoint { path, .. } = &mut self {
             if path.as_os_str().is_empty() {
                 *path = file.to_path_buf();
             }

@@ -297,7 +297,11 @@ fn point_from_jacobian<P: SWCurveConfig>(
     } else {
         Projective::<P>::new_unchecked(x, y, z).into_affine()
     };
-    check_point(&p).map_err(|e| FormatError::json(at, e.to_string()))?;
+    check_point(&p).map_err(|e| FormatError::JsonPoint {
+        path: Default::default(),
+        json_path: at.to_string(),
+        problem: e.to_string(),
+    })?;
     Ok(p)
 }
 
