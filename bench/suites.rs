@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::UniformRand;
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
@@ -54,30 +55,17 @@ fn runs_for(log: u32) -> usize {
 }
 
 /// 2^log distinct points P + i·Q, cheap to make (additions, one batch normalization).
-fn points_g1(log: u32, rng: &mut ChaCha20Rng) -> Vec<G1Affine> {
-    let g = G1Affine::generator();
+fn points<P: SWCurveConfig<ScalarField = Fr>>(log: u32, rng: &mut ChaCha20Rng) -> Vec<Affine<P>> {
+    let g = Affine::<P>::generator();
     let q = g * Fr::rand(rng);
     let mut acc = g * Fr::rand(rng);
-    let proj: Vec<G1Projective> = (0..1usize << log)
+    let proj: Vec<Projective<P>> = (0..1usize << log)
         .map(|_| {
             acc += q;
             acc
         })
         .collect();
-    G1Projective::normalize_batch(&proj)
-}
-
-fn points_g2(log: u32, rng: &mut ChaCha20Rng) -> Vec<G2Affine> {
-    let g = G2Affine::generator();
-    let q = g * Fr::rand(rng);
-    let mut acc = g * Fr::rand(rng);
-    let proj: Vec<G2Projective> = (0..1usize << log)
-        .map(|_| {
-            acc += q;
-            acc
-        })
-        .collect();
-    G2Projective::normalize_batch(&proj)
+    Projective::<P>::normalize_batch(&proj)
 }
 
 fn row(suite: &str, log: u32, baseline: &str, base: Duration, ours: Duration) -> Row {
@@ -103,7 +91,7 @@ fn suite_msm(max_log: u32, rows: &mut Vec<Row>) {
         .into_iter()
         .filter(|&l| l <= max_log)
         .collect();
-    let all = points_g1(*logs.last().unwrap_or(&12), &mut rng);
+    let all = points::<ark_bn254::g1::Config>(*logs.last().unwrap_or(&12), &mut rng);
     for &log in &logs {
         let n = 1usize << log;
         let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
@@ -117,7 +105,7 @@ fn suite_msm(max_log: u32, rows: &mut Vec<Row>) {
     }
     let log = 16.min(max_log);
     let n = 1usize << log;
-    let bases = points_g2(log, &mut rng);
+    let bases = points::<ark_bn254::g2::Config>(log, &mut rng);
     let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
     let (tb, want) = best(3, || G2Projective::msm(&bases, &scalars).unwrap());
     let (tk, got) = best(3, || msm(&bases, &scalars, &cfg).unwrap());
