@@ -42,6 +42,14 @@ const BUSY: u8 = 2;
 /// How many additions ahead a bucket is prefetched.
 pub(crate) const AHEAD: usize = 8;
 
+/// The parts of one pending addition's slope, and the sum of the two x coordinates.
+#[derive(Clone, Copy, Debug)]
+struct Terms<F> {
+    den: F,
+    num: F,
+    xsum: F,
+}
+
 /// One pending `bucket += ±bases[point]`.
 #[derive(Clone, Copy, Debug)]
 struct Pending {
@@ -61,6 +69,9 @@ pub(crate) struct BucketSet<'a, P: SWCurveConfig> {
     deferred: Vec<Pending>,
     /// `prefix[j]` = product of the denominators of `pending[..j]`.
     prefix: Vec<P::BaseField>,
+    /// Per pending addition: the slope's denominator, numerator and `x_B + x_P`, computed
+    /// when it is scheduled so finishing it needs neither the point nor a comparison.
+    terms: Vec<Terms<P::BaseField>>,
     /// Product of all pending denominators.
     acc: P::BaseField,
     batch: usize,
@@ -84,6 +95,7 @@ impl<'a, P: SWCurveConfig> BucketSet<'a, P> {
             pending: Vec::with_capacity(batch + batch / 2),
             deferred: Vec::with_capacity(batch / 2),
             prefix: Vec::with_capacity(batch + batch / 2),
+            terms: Vec::with_capacity(batch + batch / 2),
             acc: P::BaseField::ONE,
             batch,
         }
@@ -149,21 +161,29 @@ impl<'a, P: SWCurveConfig> BucketSet<'a, P> {
             }
             FULL => {
                 let s = &self.slots[bucket];
-                let den = if p.x != s.x {
-                    p.x - s.x
-                } else {
-                    let y = if e.neg { -p.y } else { p.y };
-                    if y == s.y && !y.is_zero() {
-                        s.y.double()
-                    } else {
-                        // P + (-P), or a point of order two doubled.
-                        self.state[bucket] = EMPTY;
-                        return;
+                let y = if e.neg { -p.y } else { p.y };
+                let terms = if p.x != s.x {
+                    Terms {
+                        den: p.x - s.x,
+                        num: y - s.y,
+                        xsum: p.x + s.x,
                     }
+                } else if y == s.y && !y.is_zero() {
+                    let xx = s.x.square();
+                    Terms {
+                        den: s.y.double(),
+                        num: xx.double() + xx + P::COEFF_A,
+                        xsum: s.x.double(),
+                    }
+                } else {
+                    // P + (-P), or a point of order two doubled.
+                    self.state[bucket] = EMPTY;
+                    return;
                 };
                 self.state[bucket] = BUSY;
                 self.prefix.push(self.acc);
-                self.acc *= den;
+                self.acc *= terms.den;
+                self.terms.push(terms);
                 self.pending.push(e);
             }
             _ => {
@@ -231,27 +251,20 @@ impl<'a, P: SWCurveConfig> BucketSet<'a, P> {
             if let Some(ahead) = j.checked_sub(AHEAD) {
                 self.prefetch(self.pending[ahead].bucket as usize);
             }
-            let (e, before) = (&self.pending[j], &self.prefix[j]);
-            let b = e.bucket as usize;
-            let p = &self.bases[e.point as usize];
-            let py = if e.neg { -p.y } else { p.y };
-            let s = self.slots[b];
-            let (den, num) = if p.x == s.x {
-                let xx = s.x.square();
-                (s.y.double(), xx.double() + xx + P::COEFF_A)
-            } else {
-                (p.x - s.x, py - s.y)
-            };
-            let inv_den = inv * before;
-            inv *= den;
-            let lambda = num * inv_den;
-            let x3 = lambda.square() - s.x - p.x;
+            let b = self.pending[j].bucket as usize;
+            let t = &self.terms[j];
+            let s = &self.slots[b];
+            let inv_den = inv * self.prefix[j];
+            inv *= t.den;
+            let lambda = t.num * inv_den;
+            let x3 = lambda.square() - t.xsum;
             let y3 = lambda * (s.x - x3) - s.y;
             self.slots[b] = Slot { x: x3, y: y3 };
             self.state[b] = FULL;
         }
         self.pending.clear();
         self.prefix.clear();
+        self.terms.clear();
         self.acc = P::BaseField::ONE;
     }
 

@@ -2,16 +2,16 @@
 //! short-Weierstrass curve (BN254 G1 and G2, BLS12-381 alike).
 //!
 //! The algorithm is Pippenger's bucket method, tuned for Groth16 witnesses:
-//! - [`classify`]: zero scalars and points at infinity are dropped, scalars equal to 1 or
-//!   -1 are summed once by a tree of affine additions ([`sum`]), and the rest are ordered by
+//! - `classify`: zero scalars and points at infinity are dropped, scalars equal to 1 or
+//!   -1 are summed once by a tree of affine additions (`sum`), and the rest are ordered by
 //!   how many windows they touch, so small scalars stay out of the high windows;
-//! - [`digits`]: signed window digits in `[-2^(c-1), 2^(c-1)]` (negating an affine point is
+//! - `digits`: signed window digits in `[-2^(c-1), 2^(c-1)]` (negating an affine point is
 //!   free), so a `c`-bit window needs only `2^(c-1)` buckets;
-//! - [`batch_affine`]: buckets are affine and many additions share one inversion
+//! - `batch_affine`: buckets are affine and many additions share one inversion
 //!   (Montgomery's trick), with collisions, doublings and cancellations handled;
-//! - [`reduce`]: the running-sum bucket reduction; [`pippenger`]: windows and their
-//!   combination; [`parallel`]: (window, chunk) tasks on a bounded number of rayon workers;
-//! - [`plan`]: the window width and chunking chosen by a cost model from the input size, the
+//! - `reduce`: the running-sum bucket reduction; `pippenger`: windows and their
+//!   combination; `parallel`: (window, chunk) tasks on a bounded number of rayon workers;
+//! - `plan`: the window width and chunking chosen by a cost model from the input size, the
 //!   scalars' bit lengths and the thread count.
 //!
 //! Bases are expected in the prime-order subgroup (as every point of a proving key is): a

@@ -97,7 +97,9 @@ fn lanes<P: SWCurveConfig>(
     scratch: &mut Scratch<P::BaseField>,
 ) -> Projective<P> {
     let k = slots.len();
-    let lanes = (k / 32).clamp(16, 256);
+    // Each of the `2m` steps costs an inversion and each lane three Jacobian additions at
+    // the end: `L ~ sqrt(4k)` balances the two.
+    let lanes = ((4.4 * k as f64).sqrt() as usize).clamp(8, 1024);
     let m = k.div_ceil(lanes);
     let zero = Slot {
         x: P::BaseField::ZERO,
