@@ -123,6 +123,35 @@ impl<'a, P: SWCurveConfig> BucketSet<'a, P> {
         let _ = bucket;
     }
 
+    /// Schedules every `(bucket, point, neg)` of `items` in order (see [`Self::add`]), each
+    /// bucket prefetched [`AHEAD`] additions before its use.
+    #[inline]
+    pub(crate) fn add_all(&mut self, items: impl IntoIterator<Item = (usize, u32, bool)>) {
+        let mut items = items.into_iter();
+        // ring[k % AHEAD] holds item k while items k..k + AHEAD are in flight.
+        let mut ring = [(0usize, 0u32, false); AHEAD];
+        let mut live = 0;
+        for slot in ring.iter_mut() {
+            let Some(item) = items.next() else { break };
+            self.prefetch(item.0);
+            *slot = item;
+            live += 1;
+        }
+        let mut k = 0;
+        while live > 0 {
+            let (bucket, point, neg) = ring[k % AHEAD];
+            match items.next() {
+                Some(next) => {
+                    self.prefetch(next.0);
+                    ring[k % AHEAD] = next;
+                }
+                None => live -= 1,
+            }
+            self.add(bucket, point, neg);
+            k += 1;
+        }
+    }
+
     /// Schedules `bucket += bases[point]` (or `-= ` when `neg`). Out-of-range indices and
     /// points at infinity are ignored.
     #[inline]

@@ -24,6 +24,7 @@ mod naive;
 mod parallel;
 mod pippenger;
 mod plan;
+mod precomputed;
 mod reduce;
 mod sum;
 #[cfg(test)]
@@ -34,6 +35,10 @@ use ark_ff::{PrimeField, Zero};
 use plan::{Plan, Shape};
 
 pub use plan::MAX_WINDOW_BITS;
+pub use precomputed::{
+    default_precompute_bits, msm_precomputed, precompute, precomputed_bytes, precomputed_windows,
+    PrecomputedBases,
+};
 
 /// Most scalars handled in one pass (point indices are kept as `u32`); longer inputs are
 /// cut into passes whose results are added.
@@ -105,8 +110,14 @@ pub fn msm<P: SWCurveConfig>(
 ) -> Result<Projective<P>, MsmError> {
     check_lengths(bases, scalars.len())?;
     let threads = threads(cfg)?;
+    let bigints = to_bigints(scalars, threads);
+    Ok(msm_passes(bases, &bigints, cfg.window_bits, threads))
+}
+
+/// The canonical integers of `scalars`, converted on at most `threads` workers.
+fn to_bigints<F: PrimeField>(scalars: &[F], threads: usize) -> Vec<F::BigInt> {
     let parts = scalars.len().div_ceil(1 << 14);
-    let bigints: Vec<_> = parallel::map_tasks(parts, threads, |k| {
+    parallel::map_tasks(parts, threads, |k| {
         let end = ((k + 1) << 14).min(scalars.len());
         scalars[k << 14..end]
             .iter()
@@ -115,8 +126,7 @@ pub fn msm<P: SWCurveConfig>(
     })
     .into_iter()
     .flatten()
-    .collect();
-    Ok(msm_passes(bases, &bigints, cfg.window_bits, threads))
+    .collect()
 }
 
 /// [`msm`] with scalars already in canonical (non-Montgomery) integer form. Larger

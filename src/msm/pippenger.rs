@@ -9,7 +9,7 @@
 //! The tree sums of the ±1 scalars run as extra tasks in the same schedule. Finally the
 //! window sums are combined from the top window down, `c` doublings apart.
 
-use super::batch_affine::{BucketSet, AHEAD};
+use super::batch_affine::BucketSet;
 use super::classify::Classified;
 use super::digits::{bit_len, digit, windows_for_bits};
 use super::parallel::map_tasks;
@@ -182,31 +182,10 @@ fn window_sum<P: SWCurveConfig>(
     batch: usize,
 ) -> Projective<P> {
     let mut set = BucketSet::new(bases, buckets(c), batch);
-    let signed = |i: usize| -> (usize, bool) {
-        let d = digit(scalars[i].as_ref(), w, c);
-        (d.unsigned_abs() as usize, d < 0)
-    };
     let n = scalars.len().min(bases.len());
-    // A ring of the next AHEAD digits: each bucket is prefetched AHEAD points before use.
-    let mut ring = [(0usize, false); AHEAD];
-    for (k, slot) in ring.iter_mut().enumerate().take(n) {
-        *slot = signed(k);
-        if slot.0 > 0 {
-            set.prefetch(slot.0 - 1);
-        }
-    }
-    for k in 0..n {
-        let (abs, neg) = ring[k % AHEAD];
-        if k + AHEAD < n {
-            let next = signed(k + AHEAD);
-            if next.0 > 0 {
-                set.prefetch(next.0 - 1);
-            }
-            ring[k % AHEAD] = next;
-        }
-        if abs > 0 {
-            set.add(abs - 1, k as u32, neg);
-        }
-    }
+    set.add_all((0..n).filter_map(|i| {
+        let d = digit(scalars[i].as_ref(), w, c);
+        (d != 0).then(|| (d.unsigned_abs() as usize - 1, i as u32, d < 0))
+    }));
     weighted_sum(set.finish())
 }
