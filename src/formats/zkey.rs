@@ -315,13 +315,13 @@ impl<C: Curve> Zkey<C> {
         let codec = FrCodec::<C>::new();
         let (n_vars, domain) = (self.header.n_vars as u64, self.header.domain_size as u64);
         let reader = self.file.reader(s);
-        let placeholder = Coeff {
+        let fill = Coeff {
             matrix: Matrix::A,
             constraint: 0,
             signal: 0,
             value: C::Fr::zero(),
         };
-        decode_table(&self.file.body(s)[4..], entry, placeholder, |i, b| {
+        decode_table(&self.file.body(s)[4..], entry, fill, |i, b| {
             let at = s.offset + 4 + (i * entry) as u64;
             let bad = |rel: u64, what: &str, problem: String| {
                 reader.invalid_at(at + rel, format!("coefficient {i} {what}"), problem)
@@ -417,10 +417,10 @@ impl<C: Curve> Zkey<C> {
 fn decode_table<T: Clone + Send>(
     bytes: &[u8],
     record: usize,
-    placeholder: T,
+    fill: T,
     decode: impl Fn(usize, &[u8]) -> Result<T, FormatError> + Sync,
 ) -> Result<Vec<T>, FormatError> {
-    let mut out = vec![placeholder; bytes.len() / record];
+    let mut out = vec![fill; bytes.len() / record];
     out.par_iter_mut()
         .zip(bytes.par_chunks_exact(record))
         .enumerate()
