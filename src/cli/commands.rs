@@ -165,15 +165,7 @@ fn zkey_info(zkey: &Path, as_json: bool) -> Result<Outcome, CliError> {
 
 fn export_vk(zkey: &Path, out: &Path) -> Result<Outcome, CliError> {
     let zk = Zkey::<Bn254>::open(zkey)?;
-    let h = zk.header();
-    let vk = VerifyingKey::<Bn254> {
-        alpha1: h.alpha1,
-        beta2: h.beta2,
-        gamma2: h.gamma2,
-        delta2: h.delta2,
-        ic: zk.ic()?,
-    };
-    json::write_vk(&vk, out)?;
+    json::write_vk(&zk.verifying_key()?, out)?;
     Ok(Outcome::Ok)
 }
 

@@ -95,6 +95,17 @@ pub struct VerifyingKey<C: Curve> {
 }
 
 impl<C: Curve> VerifyingKey<C> {
+    /// The verifying key embedded in a zkey: its header's α₁, β₂, γ₂, δ₂ and its IC points.
+    pub fn from_header(header: &Groth16Header<C>, ic: Vec<G1Affine<C>>) -> Self {
+        VerifyingKey {
+            alpha1: header.alpha1,
+            beta2: header.beta2,
+            gamma2: header.gamma2,
+            delta2: header.delta2,
+            ic,
+        }
+    }
+
     /// Number of public signals the key expects (`IC` has one more point).
     pub fn n_public(&self) -> usize {
         self.ic.len().saturating_sub(1)
@@ -128,13 +139,7 @@ pub fn proof_from_json<C: Curve>(j: &ProofJson) -> Result<Proof<C>, FormatError>
 /// Builds snarkjs' verification key from a zkey header and its IC points (computes
 /// `vk_alphabeta_12 = e(α₁, β₂)`), as `snarkjs zkey export verificationkey` does.
 pub fn vk_to_json<C: Curve>(header: &Groth16Header<C>, ic: &[G1Affine<C>]) -> VerificationKeyJson {
-    verifying_key_to_json(&VerifyingKey::<C> {
-        alpha1: header.alpha1,
-        beta2: header.beta2,
-        gamma2: header.gamma2,
-        delta2: header.delta2,
-        ic: ic.to_vec(),
-    })
+    verifying_key_to_json(&VerifyingKey::from_header(header, ic.to_vec()))
 }
 
 /// Builds snarkjs' verification key JSON from a verifying key (computes

@@ -24,6 +24,7 @@ use super::codec::{
     read_prime, FrCodec, PointError,
 };
 use super::error::FormatError;
+use super::json::VerifyingKey;
 use super::zkey_write::ZkeyContents;
 use crate::curve::{Curve, G1Affine, G2Affine};
 
@@ -272,6 +273,11 @@ impl<C: Curve> Zkey<C> {
             _ => return None,
         };
         Some(self.file.body(&sec))
+    }
+
+    /// The verifying key embedded in this zkey (header points and the IC section).
+    pub fn verifying_key(&self) -> Result<VerifyingKey<C>, FormatError> {
+        Ok(VerifyingKey::from_header(&self.header, self.ic()?))
     }
 
     /// The IC points (section 3), `nPublic + 1` of them.

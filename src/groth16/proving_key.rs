@@ -54,13 +54,7 @@ impl<C: Curve> ProvingKey<C> {
     pub fn load(zkey: &Zkey<C>, device: Arc<dyn Device<C>>) -> Result<Self, ProveError> {
         let t0 = Instant::now();
         let header = zkey.header().clone();
-        let vk = VerifyingKey {
-            alpha1: header.alpha1,
-            beta2: header.beta2,
-            gamma2: header.gamma2,
-            delta2: header.delta2,
-            ic: zkey.ic()?,
-        };
+        let vk = zkey.verifying_key()?;
         let pvk = PreparedVerifyingKey::new(&vk);
         let coeffs = zkey.coeffs()?;
         let rows = header.domain_size;

@@ -124,9 +124,8 @@ pub fn setup<C: Curve, R: RngCore + CryptoRng>(
     let powers: Vec<C::Fr> = std::iter::successors(Some(C::Fr::one()), |p| Some(*p * omega))
         .take(domain_size)
         .collect();
-    let domain_set: Vec<C::Fr> = powers.clone();
     let coset_set: Vec<C::Fr> = powers.iter().map(|p| *p * shift).collect();
-    let mut avoid = domain_set;
+    let mut avoid = powers.clone();
     avoid.extend_from_slice(&coset_set);
 
     // Toxic waste. τ avoids the domain and the coset so every Lagrange term is defined.
