@@ -11,3 +11,5 @@ pub mod formats;
 pub mod groth16;
 pub mod msm;
 pub mod ntt;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod simd52;

@@ -107,11 +107,28 @@ pub fn prove<C: Curve, R: RngCore + CryptoRng>(
 
     let t = &pk.tables;
     let private = &witness[hdr.n_public + 1..];
+    let timed = |name: &str, start: Instant| {
+        tracing::debug!(
+            msm = name,
+            ms = start.elapsed().as_secs_f64() * 1e3,
+            "msm done"
+        );
+    };
+    let start = Instant::now();
     let a = dev.msm_g1(&t.a, 0, witness, &cfg)?;
+    timed("a", start);
+    let start = Instant::now();
     let b1 = dev.msm_g1(&t.b1, 0, witness, &cfg)?;
+    timed("b1", start);
+    let start = Instant::now();
     let b2 = dev.msm_g2(&t.b2, 0, witness, &cfg)?;
+    timed("b2", start);
+    let start = Instant::now();
     let c = dev.msm_g1(&t.c, 0, private, &cfg)?;
+    timed("c", start);
+    let start = Instant::now();
     let hm = dev.msm_g1(&t.h, 0, &h, &cfg)?;
+    timed("h", start);
     let t2 = Instant::now();
 
     let r = C::Fr::rand(rng);

@@ -44,10 +44,13 @@ pub(crate) const AHEAD: usize = 8;
 
 /// The parts of one pending addition's slope, and the sum of the two x coordinates.
 #[derive(Clone, Copy, Debug)]
-struct Terms<F> {
-    den: F,
-    num: F,
-    xsum: F,
+pub(crate) struct Terms<F> {
+    /// The slope's denominator (non-zero).
+    pub(crate) den: F,
+    /// The slope's numerator.
+    pub(crate) num: F,
+    /// `x_B + x_P`.
+    pub(crate) xsum: F,
 }
 
 /// One pending `bucket += ±bases[point]`.
@@ -67,14 +70,11 @@ pub(crate) struct BucketSet<'a, P: SWCurveConfig> {
     pending: Vec<Pending>,
     /// Collisions waiting for the next batch (at most `batch / 2`).
     deferred: Vec<Pending>,
-    /// `prefix[j]` = product of the denominators of `pending[..j]`.
-    prefix: Vec<P::BaseField>,
     /// Per pending addition: the slope's denominator, numerator and `x_B + x_P`, computed
     /// when it is scheduled so finishing it needs neither the point nor a comparison.
     terms: Vec<Terms<P::BaseField>>,
-    /// Product of all pending denominators.
-    acc: P::BaseField,
     batch: usize,
+    finisher: Finisher<P::BaseField>,
 }
 
 impl<'a, P: SWCurveConfig> BucketSet<'a, P> {
@@ -94,33 +94,16 @@ impl<'a, P: SWCurveConfig> BucketSet<'a, P> {
             overflow: Vec::new(),
             pending: Vec::with_capacity(batch + batch / 2),
             deferred: Vec::with_capacity(batch / 2),
-            prefix: Vec::with_capacity(batch + batch / 2),
             terms: Vec::with_capacity(batch + batch / 2),
-            acc: P::BaseField::ONE,
             batch,
+            finisher: Finisher::new(),
         }
     }
 
     /// Hints the cache that `bucket` is about to be used.
     #[inline(always)]
     pub(crate) fn prefetch(&self, bucket: usize) {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(slot) = self.slots.get(bucket) {
-            // SAFETY: `_mm_prefetch` needs only SSE, which every x86_64 CPU has, and a
-            // prefetch never dereferences its address (it is a hint that cannot fault); the
-            // pointer is to a live element anyway. Prefetching the random bucket ahead of
-            // its use hides most of the L2/L3 miss (about 25% of the time at 2^20 points).
-            let start = (slot as *const Slot<P::BaseField>).cast::<i8>();
-            // A G2 bucket spans two cache lines; `wrapping_add` stays inside the element.
-            for line in (0..std::mem::size_of::<Slot<P::BaseField>>()).step_by(64) {
-                unsafe {
-                    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                    _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(line));
-                }
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = bucket;
+        prefetch(&self.slots, bucket);
     }
 
     /// Schedules every `(bucket, point, neg)` of `items` in order (see [`Self::add`]), each
@@ -210,8 +193,6 @@ impl<'a, P: SWCurveConfig> BucketSet<'a, P> {
                     return;
                 };
                 self.state[bucket] = BUSY;
-                self.prefix.push(self.acc);
-                self.acc *= terms.den;
                 self.terms.push(terms);
                 self.pending.push(e);
             }
@@ -273,28 +254,14 @@ impl<'a, P: SWCurveConfig> BucketSet<'a, P> {
         if self.pending.is_empty() {
             return;
         }
-        // Every denominator is non-zero by construction, so the product is invertible.
-        let mut inv = self.acc.inverse().unwrap_or(P::BaseField::ZERO);
-        for j in (0..self.pending.len()).rev() {
-            // The batch's buckets have left the L1 cache since they were scheduled.
-            if let Some(ahead) = j.checked_sub(AHEAD) {
-                self.prefetch(self.pending[ahead].bucket as usize);
-            }
-            let b = self.pending[j].bucket as usize;
-            let t = &self.terms[j];
-            let s = &self.slots[b];
-            let inv_den = inv * self.prefix[j];
-            inv *= t.den;
-            let lambda = t.num * inv_den;
-            let x3 = lambda.square() - t.xsum;
-            let y3 = lambda * (s.x - x3) - s.y;
-            self.slots[b] = Slot { x: x3, y: y3 };
-            self.state[b] = FULL;
+        let pending = &self.pending;
+        self.finisher
+            .finish(|j| pending[j].bucket as usize, &self.terms, &mut self.slots);
+        for e in &self.pending {
+            self.state[e.bucket as usize] = FULL;
         }
         self.pending.clear();
-        self.prefix.clear();
         self.terms.clear();
-        self.acc = P::BaseField::ONE;
     }
 
     /// Finishes all pending and deferred additions and hands the buckets over.
@@ -319,34 +286,132 @@ pub(crate) struct Settled<P: SWCurveConfig> {
     pub(crate) overflow: Vec<Projective<P>>,
 }
 
-/// Reusable buffers for [`add_in_place`].
-pub(crate) struct Scratch<F> {
-    prefix: Vec<F>,
-    chain: Vec<u32>,
+/// Hints the cache that `slots[bucket]` is about to be used (nothing if out of range).
+#[inline(always)]
+fn prefetch<F>(slots: &[Slot<F>], bucket: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(slot) = slots.get(bucket) {
+        // SAFETY: `_mm_prefetch` needs only SSE, which every x86_64 CPU has, and a
+        // prefetch never dereferences its address (it is a hint that cannot fault); the
+        // pointer is to a live element anyway. Prefetching the random bucket ahead of
+        // its use hides most of the L2/L3 miss (about 25% of the time at 2^20 points).
+        let start = (slot as *const Slot<F>).cast::<i8>();
+        // A G2 bucket spans two cache lines; `wrapping_add` stays inside the element.
+        for line in (0..std::mem::size_of::<Slot<F>>()).step_by(64) {
+            unsafe {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(line));
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (slots, bucket);
 }
 
-impl<F> Scratch<F> {
-    /// Empty buffers.
+/// Whether batches over `F` are finished eight lanes at a time (BN254 Fq and Fq2 on CPUs
+/// with AVX-512 IFMA, unless `KILN_MSM_BACKEND=scalar`).
+fn vector_flush<F: Field>() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static ALLOWED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        let allowed = *ALLOWED
+            .get_or_init(|| std::env::var("KILN_MSM_BACKEND").map_or(true, |v| v != "scalar"));
+        allowed && super::affine_simd::available::<F>()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// Finishes batches of independent affine additions with one inversion each: in eight
+/// vector lanes where the CPU and field allow (see `affine_simd`), else in scalar code.
+pub(crate) struct Finisher<F> {
+    /// `prefix[j]` = product of the denominators of additions `..j` (scalar path).
+    prefix: Vec<F>,
+    /// Buffers of the vector path; `None` when batches are finished in scalar code.
+    #[cfg(target_arch = "x86_64")]
+    vector: Option<super::affine_simd::Scratch>,
+}
+
+impl<F: Field> Finisher<F> {
+    /// A finisher using the vector path when available.
     pub(crate) fn new() -> Self {
         Self {
             prefix: Vec::new(),
+            #[cfg(target_arch = "x86_64")]
+            vector: vector_flush::<F>().then(Default::default),
+        }
+    }
+
+    /// `slots[bucket_of(j)] += addition j` for every `j`, where `terms[j]` holds the
+    /// addition's slope denominator (non-zero), numerator and the sum of the two x
+    /// coordinates. The buckets must be distinct and in range.
+    pub(crate) fn finish(
+        &mut self,
+        bucket_of: impl Fn(usize) -> usize,
+        terms: &[Terms<F>],
+        slots: &mut [Slot<F>],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(scratch) = self.vector.as_mut() {
+            if super::affine_simd::flush(&bucket_of, terms, slots, scratch) {
+                return;
+            }
+        }
+        self.prefix.clear();
+        let mut acc = F::ONE;
+        for t in terms {
+            self.prefix.push(acc);
+            acc *= t.den;
+        }
+        // Every denominator is non-zero by construction, so the product is invertible.
+        let mut inv = acc.inverse().unwrap_or(F::ZERO);
+        for j in (0..terms.len()).rev() {
+            // The batch's buckets have left the L1 cache since they were scheduled.
+            if let Some(ahead) = j.checked_sub(AHEAD) {
+                prefetch(slots, bucket_of(ahead));
+            }
+            let Some(s) = slots.get_mut(bucket_of(j)) else {
+                continue;
+            };
+            let t = &terms[j];
+            let inv_den = inv * self.prefix[j];
+            inv *= t.den;
+            let lambda = t.num * inv_den;
+            let x3 = lambda.square() - t.xsum;
+            let y3 = lambda * (s.x - x3) - s.y;
+            *s = Slot { x: x3, y: y3 };
+        }
+    }
+}
+
+/// Reusable buffers for [`add_in_place`].
+pub(crate) struct Scratch<F> {
+    terms: Vec<Terms<F>>,
+    chain: Vec<u32>,
+    finisher: Finisher<F>,
+}
+
+impl<F: Field> Scratch<F> {
+    /// Empty buffers.
+    pub(crate) fn new() -> Self {
+        Self {
+            terms: Vec::new(),
             chain: Vec::new(),
+            finisher: Finisher::new(),
         }
     }
 }
 
 /// `acc[i] += addend(i)` for every `i`, sharing one inversion. A point is absent (zero)
-/// where `full[i]` is false or `addend(i)` is `None`. `addend` must not change between
-/// its two calls per index.
+/// where `full[i]` is false or `addend(i)` is `None`.
 pub(crate) fn add_in_place<P: SWCurveConfig>(
     acc: &mut [Slot<P::BaseField>],
     full: &mut [bool],
     addend: impl Fn(usize) -> Option<Slot<P::BaseField>>,
     scratch: &mut Scratch<P::BaseField>,
 ) {
-    scratch.prefix.clear();
+    scratch.terms.clear();
     scratch.chain.clear();
-    let mut product = P::BaseField::ONE;
     for (i, (a, f)) in acc.iter_mut().zip(full.iter_mut()).enumerate() {
         let Some(q) = addend(i) else {
             continue;
@@ -356,39 +421,30 @@ pub(crate) fn add_in_place<P: SWCurveConfig>(
             *f = true;
             continue;
         }
-        let den = if a.x != q.x {
-            q.x - a.x
+        let terms = if a.x != q.x {
+            Terms {
+                den: q.x - a.x,
+                num: q.y - a.y,
+                xsum: a.x + q.x,
+            }
         } else if a.y == q.y && !a.y.is_zero() {
-            a.y.double()
+            let xx = a.x.square();
+            Terms {
+                den: a.y.double(),
+                num: xx.double() + xx + P::COEFF_A,
+                xsum: a.x.double(),
+            }
         } else {
             *f = false;
             continue;
         };
-        scratch.prefix.push(product);
+        scratch.terms.push(terms);
         scratch.chain.push(i as u32);
-        product *= den;
     }
-    // The product of non-zero denominators is invertible.
-    let mut inv = product.inverse().unwrap_or(P::BaseField::ZERO);
-    for (&i, before) in scratch.chain.iter().zip(&scratch.prefix).rev() {
-        let i = i as usize;
-        let Some(q) = addend(i) else {
-            continue;
-        };
-        let a = acc[i];
-        let (den, num) = if a.x == q.x {
-            let xx = a.x.square();
-            (a.y.double(), xx.double() + xx + P::COEFF_A)
-        } else {
-            (q.x - a.x, q.y - a.y)
-        };
-        let inv_den = inv * before;
-        inv *= den;
-        let lambda = num * inv_den;
-        let x3 = lambda.square() - a.x - q.x;
-        let y3 = lambda * (a.x - x3) - a.y;
-        acc[i] = Slot { x: x3, y: y3 };
-    }
+    let chain = &scratch.chain;
+    scratch
+        .finisher
+        .finish(|j| chain[j] as usize, &scratch.terms, acc);
 }
 
 #[cfg(test)]

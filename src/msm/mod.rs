@@ -17,6 +17,8 @@
 //! Bases are expected in the prime-order subgroup (as every point of a proving key is): a
 //! scalar equal to `r - 1` is computed as `-1`.
 
+#[cfg(target_arch = "x86_64")]
+mod affine_simd;
 mod batch_affine;
 mod classify;
 mod digits;

@@ -10,10 +10,10 @@
 
 use std::arch::x86_64::*;
 
-use super::field::V8;
-use super::layout::{load, load_rev, store};
+use super::V8;
 use super::{Limbs, Tables, VScale};
 use crate::ntt::schedule::Strip;
+use crate::simd52::layout::{load, load_rev, store};
 
 /// DIF butterfly on vectors: (x + y, (x − y)·ω), ω = w (forward) or −w (inverse).
 #[inline]
@@ -50,7 +50,7 @@ fn perm(a: V8, idx: __m512i, b: V8) -> V8 {
     for (x, y) in r.iter_mut().zip(b.0) {
         *x = _mm512_permutex2var_epi64(*x, idx, y);
     }
-    V8(r)
+    V8::new(r)
 }
 
 /// 128-bit-lane shuffle of two vectors, limb by limb (`_mm512_shuffle_i64x2`).
@@ -61,7 +61,7 @@ fn shuf<const IMM: i32>(a: V8, b: V8) -> V8 {
     for (x, y) in r.iter_mut().zip(b.0) {
         *x = _mm512_shuffle_i64x2::<IMM>(*x, y);
     }
-    V8(r)
+    V8::new(r)
 }
 
 /// Even lanes of a and b interleaved (`_mm512_unpacklo_epi64`), limb by limb.
@@ -72,7 +72,7 @@ fn unpack_lo(a: V8, b: V8) -> V8 {
     for (x, y) in r.iter_mut().zip(b.0) {
         *x = _mm512_unpacklo_epi64(*x, y);
     }
-    V8(r)
+    V8::new(r)
 }
 
 /// Odd lanes of a and b interleaved (`_mm512_unpackhi_epi64`), limb by limb.
@@ -83,7 +83,7 @@ fn unpack_hi(a: V8, b: V8) -> V8 {
     for (x, y) in r.iter_mut().zip(b.0) {
         *x = _mm512_unpackhi_epi64(*x, y);
     }
-    V8(r)
+    V8::new(r)
 }
 
 /// Levels 4, 2, 1 (DIF order) on 16 consecutive elements held as vectors `a`, `b`.

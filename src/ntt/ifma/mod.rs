@@ -3,12 +3,10 @@
 //! is `ark_bn254::Fr`. The decomposition into passes and blocks is `schedule`'s, shared
 //! with the portable kernels; only the arithmetic differs.
 //!
-//! Submodules: `field` (8-lane Montgomery arithmetic in 52-bit limbs), `layout` (ark's
-//! `[u64; 4]` ↔ vectors), `kernels` (block and strip transforms).
+//! The 8-lane arithmetic and the layout conversions are `crate::simd52`'s; `kernels` holds
+//! the block and strip transforms.
 
-mod field;
 mod kernels;
-mod layout;
 #[cfg(test)]
 mod tests;
 
@@ -17,7 +15,11 @@ use std::any::{Any, TypeId};
 use ark_bn254::Fr;
 use ark_ff::FftField;
 
-use self::field::{limbs52, V8};
+use crate::simd52::field::to_52 as limbs52;
+use crate::simd52::{cpu_supported, Bn254Fr};
+
+/// Eight scalar-field elements.
+pub(crate) type V8 = crate::simd52::V8<Bn254Fr>;
 use super::plan::Plan;
 use super::scale::{BitrevFactors, Scale};
 use super::schedule;
@@ -28,12 +30,6 @@ pub(crate) type Limbs = [u64; 4];
 
 /// Smallest log2 size handled here (a block must hold two vectors).
 pub(crate) const MIN_LOG: u32 = 4;
-
-/// Whether this CPU can run the kernels.
-fn cpu_supported() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512ifma")
-}
 
 /// Whether `Fr` is laid out exactly as its `[u64; 4]` limbs (it is a single-field
 /// wrapper around them; checked rather than assumed).
@@ -134,7 +130,10 @@ impl Tables {
                     VScale::Bitrev {
                         row: f.row.iter().map(|r| limbs52(scaled(*r))).collect(),
                         // SAFETY: `self` exists, so the CPU has avx512f.
-                        col: chunks.iter().map(|c| unsafe { layout::load(c) }).collect(),
+                        col: chunks
+                            .iter()
+                            .map(|c| unsafe { crate::simd52::layout::load(c) })
+                            .collect(),
                     }
                 }
                 None => VScale::None,

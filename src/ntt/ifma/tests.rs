@@ -6,9 +6,9 @@ use ark_ff::{Field, One, UniformRand, Zero};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use super::field::V8;
-use super::layout::{load, load_rev, store};
-use super::{cpu_supported, scaled, Limbs};
+use super::{scaled, Limbs, V8};
+use crate::simd52::cpu_supported;
+use crate::simd52::layout::{load, load_rev, store};
 
 /// Eight values: edge cases first, then random ones.
 fn samples(seed: u64) -> Vec<[Fr; 8]> {
