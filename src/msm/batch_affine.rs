@@ -342,6 +342,16 @@ impl<F: Field> Finisher<F> {
         }
     }
 
+    /// A finisher that always uses the scalar path (the reference for tests).
+    #[cfg(test)]
+    pub(crate) fn scalar() -> Self {
+        Self {
+            prefix: Vec::new(),
+            #[cfg(target_arch = "x86_64")]
+            vector: None,
+        }
+    }
+
     /// `slots[bucket_of(j)] += addition j` for every `j`, where `terms[j]` holds the
     /// addition's slope denominator (non-zero), numerator and the sum of the two x
     /// coordinates. The buckets must be distinct and in range.
@@ -501,6 +511,57 @@ mod tests {
             }
             assert_eq!(bucket_values(set), expect, "batch {batch}");
         }
+    }
+
+    /// Both finishers agree with projective addition on random G1 and G2 batches.
+    fn finishers_agree<P: SWCurveConfig>(seed: u64) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        for n in [1, 5, 8, 13, 40] {
+            let count = 2 * n;
+            let buckets: Vec<Affine<P>> = (0..count)
+                .map(|_| Projective::<P>::rand(&mut rng).into_affine())
+                .collect();
+            let addends: Vec<Affine<P>> = (0..n)
+                .map(|_| Projective::<P>::rand(&mut rng).into_affine())
+                .collect();
+            // Addition j goes into bucket 2j + 1.
+            let terms: Vec<Terms<P::BaseField>> = addends
+                .iter()
+                .enumerate()
+                .map(|(j, q)| {
+                    let a = &buckets[2 * j + 1];
+                    Terms {
+                        den: q.x - a.x,
+                        num: q.y - a.y,
+                        xsum: q.x + a.x,
+                    }
+                })
+                .collect();
+            let expect: Vec<Affine<P>> = (0..count)
+                .map(|b| match b % 2 {
+                    1 => (buckets[b] + addends[b / 2]).into_affine(),
+                    _ => buckets[b],
+                })
+                .collect();
+            for (name, mut finisher) in [("scalar", Finisher::scalar()), ("auto", Finisher::new())]
+            {
+                let mut slots: Vec<Slot<P::BaseField>> =
+                    buckets.iter().map(|p| Slot { x: p.x, y: p.y }).collect();
+                finisher.finish(|j| 2 * j + 1, &terms, &mut slots);
+                for (b, (s, e)) in slots.iter().zip(&expect).enumerate() {
+                    assert!(
+                        s.x == e.x && s.y == e.y,
+                        "{name} finisher, n {n}, bucket {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scalar_and_vector_finishers_match_projective_addition() {
+        finishers_agree::<ark_bn254::g1::Config>(11);
+        finishers_agree::<ark_bn254::g2::Config>(12);
     }
 
     #[test]
