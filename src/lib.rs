@@ -13,3 +13,5 @@ pub mod msm;
 pub mod ntt;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod simd52;
+#[cfg(test)]
+pub(crate) mod test_inputs;

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
-use super::{BasesHandle, Device, DeviceError, DeviceInfo, DeviceKind, DeviceSpec, Group, NttOp};
+use super::{
+    check_range, BasesHandle, Device, DeviceError, DeviceInfo, DeviceKind, DeviceSpec, Group, NttOp,
+};
 use crate::curve::{Curve, G1Affine, G1Projective, G2Affine, G2Projective};
 use crate::msm::{
     default_precompute_bits, msm, msm_precomputed, precompute, precomputed_bytes, MsmConfig,
@@ -160,18 +162,6 @@ impl<C: Curve> CpuDevice<C> {
         let d = Arc::new(NttDomain::new(size)?);
         domains.insert(size, d.clone());
         Ok(d)
-    }
-}
-
-/// Checks that `start + n` fits in a table of `len` points.
-fn check_range(start: usize, n: usize, len: usize) -> Result<(), DeviceError> {
-    match start.checked_add(n) {
-        Some(end) if end <= len => Ok(()),
-        _ => Err(DeviceError::OutOfRange {
-            start,
-            end: start.saturating_add(n),
-            len,
-        }),
     }
 }
 

@@ -47,7 +47,26 @@ pub fn probe_devices<C: Curve>() -> Vec<DeviceReport> {
             info: cpu.info().clone(),
         },
     }];
-    for kind in [DeviceKind::Opencl, DeviceKind::Cuda, DeviceKind::Fpga] {
+    #[cfg(feature = "opencl")]
+    match super::opencl::probe() {
+        Ok(found) => out.extend(found.into_iter().map(|f| DeviceReport {
+            status: DeviceStatus::Ready { info: f.info },
+        })),
+        Err(reason) => out.push(DeviceReport {
+            status: DeviceStatus::Absent {
+                kind: DeviceKind::Opencl,
+                reason,
+            },
+        }),
+    }
+    #[cfg(not(feature = "opencl"))]
+    out.push(DeviceReport {
+        status: DeviceStatus::Absent {
+            kind: DeviceKind::Opencl,
+            reason: not_built(DeviceKind::Opencl),
+        },
+    });
+    for kind in [DeviceKind::Cuda, DeviceKind::Fpga] {
         out.push(DeviceReport {
             status: DeviceStatus::Absent {
                 kind,
@@ -66,6 +85,10 @@ pub fn open_device<C: Curve>(spec: DeviceSpec) -> Result<Arc<dyn Device<C>>, Dev
             spec,
             reason: "there is one CPU device, cpu:0".into(),
         }),
+        #[cfg(feature = "opencl")]
+        DeviceKind::Opencl => Ok(Arc::new(super::opencl::OpenClDevice::<C>::open(
+            spec.index,
+        )?)),
         kind => Err(DeviceError::Unavailable {
             spec,
             reason: not_built(kind),
@@ -85,7 +108,7 @@ mod tests {
         assert!(r.iter().any(|d| matches!(&d.status,
             DeviceStatus::Absent { kind: DeviceKind::Cuda, reason } if reason.contains("--features cuda"))));
         assert!(open_device::<Bn254>("cpu".parse().unwrap()).is_ok());
-        let err = open_device::<Bn254>("opencl:0".parse().unwrap())
+        let err = open_device::<Bn254>("cuda:0".parse().unwrap())
             .err()
             .unwrap();
         assert!(err.to_string().contains("not available"), "{err}");

@@ -6,8 +6,16 @@
 //! MSM names the handle and a start offset, so a scheduler can split one MSM across devices
 //! and add the partial sums. NTTs are batched: the prover hands over its vectors together.
 
+#[cfg(test)]
+pub(crate) mod conformance;
 pub mod cpu;
 pub mod inventory;
+#[cfg(any(feature = "opencl", feature = "cuda", test))]
+pub(crate) mod kernel_source;
+#[cfg(feature = "opencl")]
+pub mod opencl;
+#[cfg(any(feature = "opencl", feature = "cuda"))]
+pub(crate) mod words;
 
 use std::fmt;
 use std::str::FromStr;
@@ -201,6 +209,18 @@ pub enum DeviceError {
         /// What the backend reported.
         message: String,
     },
+}
+
+/// Checks that `start + n` fits in a table of `len` points.
+pub(crate) fn check_range(start: usize, n: usize, len: usize) -> Result<(), DeviceError> {
+    match start.checked_add(n) {
+        Some(end) if end <= len => Ok(()),
+        _ => Err(DeviceError::OutOfRange {
+            start,
+            end: start.saturating_add(n),
+            len,
+        }),
+    }
 }
 
 /// A compute device that runs a proof's MSMs and NTTs.

@@ -241,26 +241,15 @@ fn buckets_sum<P: SWCurveConfig>(
 mod tests {
     use super::*;
     use crate::msm::msm_naive;
-    use ark_ec::PrimeGroup;
     use ark_ff::Field;
     use ark_std::UniformRand;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
+    use crate::test_inputs::points;
+
     type G1 = ark_bn254::g1::Config;
     type G2 = ark_bn254::g2::Config;
-
-    fn points<P: SWCurveConfig>(n: usize, rng: &mut ChaCha8Rng) -> Vec<Affine<P>> {
-        let h = Projective::<P>::generator() * P::ScalarField::rand(rng);
-        let mut acc = Projective::<P>::generator() * P::ScalarField::rand(rng);
-        let v: Vec<_> = (0..n)
-            .map(|_| {
-                acc += h;
-                acc
-            })
-            .collect();
-        Projective::normalize_batch(&v)
-    }
 
     /// Random scalars mixed with 0, 1, -1 and small values.
     fn scalars<F: PrimeField>(n: usize, rng: &mut ChaCha8Rng) -> Vec<F> {

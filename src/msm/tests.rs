@@ -2,63 +2,19 @@
 
 use super::*;
 use ark_bn254::{Fr, G1Projective, G2Projective};
-use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
+use ark_ec::{AffineRepr, PrimeGroup};
 use ark_ff::{BigInteger, Field, One};
 use ark_std::UniformRand;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+use crate::test_inputs::{adversarial_points, points, random_scalars, witness_like};
 
 type G1 = ark_bn254::g1::Config;
 type G2 = ark_bn254::g2::Config;
 
 fn rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
-}
-
-/// `n` distinct points `s*G + i*H` (cheap to make: one addition each).
-fn points<P: SWCurveConfig>(n: usize, rng: &mut ChaCha8Rng) -> Vec<Affine<P>> {
-    let h = Projective::<P>::generator() * P::ScalarField::rand(rng);
-    let mut acc = Projective::<P>::generator() * P::ScalarField::rand(rng);
-    let v: Vec<_> = (0..n)
-        .map(|_| {
-            acc += h;
-            acc
-        })
-        .collect();
-    Projective::normalize_batch(&v)
-}
-
-fn random_scalars<F: PrimeField>(n: usize, rng: &mut ChaCha8Rng) -> Vec<F> {
-    (0..n).map(|_| F::rand(rng)).collect()
-}
-
-/// Scalars a circom witness would have: zeros, ones, -1, small values, equal values, and
-/// random field elements.
-fn witness_like<F: PrimeField>(n: usize, rng: &mut ChaCha8Rng) -> Vec<F> {
-    (0..n)
-        .map(|_| match rng.gen_range(0..8) {
-            0 | 1 => F::zero(),
-            2 => F::one(),
-            3 => -F::one(),
-            4 => F::from(rng.gen_range(2u64..1000)),
-            5 => F::from(12345u64),
-            _ => F::rand(rng),
-        })
-        .collect()
-}
-
-/// Bases with the same point many times, a point next to its negation, and infinity.
-fn adversarial_points<P: SWCurveConfig>(n: usize, rng: &mut ChaCha8Rng) -> Vec<Affine<P>> {
-    let mut v = points::<P>(n, rng);
-    for i in 0..n {
-        match i % 7 {
-            1 => v[i] = v[0],
-            3 => v[i] = -v[i - 1],
-            5 => v[i] = Affine::zero(),
-            _ => {}
-        }
-    }
-    v
 }
 
 fn cfg(window_bits: Option<u32>, max_threads: Option<usize>) -> MsmConfig {
