@@ -39,7 +39,7 @@
         return a;                                                                        \
     }                                                                                    \
     /* 2p (dbl-2008-s-1 with a = 0). */                                                  \
-    DEVICE G##_xyzz_t G##_dbl(G##_xyzz_t p) {                                            \
+    DEVICE_CALL G##_xyzz_t G##_dbl(G##_xyzz_t p) {                                            \
         if (G##_is_inf(p)) return p;                                                     \
         F##_t u = F##_dbl(p.y);                                                          \
         F##_t v = F##_sqr(u);                                                            \
@@ -55,7 +55,7 @@
         return r;                                                                        \
     }                                                                                    \
     /* p + a for an affine a (madd-2008-s), every special case handled. */               \
-    DEVICE G##_xyzz_t G##_add_affine(G##_xyzz_t p, G##_affine_t a) {                     \
+    DEVICE_CALL G##_xyzz_t G##_add_affine(G##_xyzz_t p, G##_affine_t a) {                     \
         if (G##_affine_is_inf(a)) return p;                                              \
         if (G##_is_inf(p)) {                                                             \
             G##_xyzz_t r;                                                                \
@@ -81,7 +81,7 @@
         return r;                                                                        \
     }                                                                                    \
     /* p + q (add-2008-s), every special case handled. */                                \
-    DEVICE G##_xyzz_t G##_add(G##_xyzz_t p, G##_xyzz_t q) {                              \
+    DEVICE_CALL G##_xyzz_t G##_add(G##_xyzz_t p, G##_xyzz_t q) {                              \
         if (G##_is_inf(p)) return q;                                                     \
         if (G##_is_inf(q)) return p;                                                     \
         F##_t u1 = F##_mul(p.x, q.zz);                                                   \

@@ -249,6 +249,29 @@ fn smt_snarkjs_key_kiln_proof() {
     snarkjs_key_kiln_proof("smt", Some("cpu"));
 }
 
+/// The whole proof on the first OpenCL device (PoCL's CPU device in CI): every MSM and NTT
+/// runs in kiln's kernels, and snarkjs accepts the result.
+#[cfg(feature = "opencl")]
+#[test]
+fn eddsa_snarkjs_key_opencl_proof() {
+    let devices = kiln(args!["devices"]).ok();
+    if !devices
+        .stdout
+        .lines()
+        .any(|l| l.starts_with("opencl:0") && l.contains("ready"))
+    {
+        // CI installs PoCL and sets KILN_REQUIRE_OPENCL, so there a skip is a failure.
+        assert!(
+            std::env::var_os("KILN_REQUIRE_OPENCL").is_none(),
+            "KILN_REQUIRE_OPENCL is set but there is no OpenCL device:\n{}",
+            devices.stdout
+        );
+        eprintln!("skipped: no OpenCL device ({})", devices.stdout.trim());
+        return;
+    }
+    snarkjs_key_kiln_proof("eddsa", Some("opencl:0"));
+}
+
 // ---------------------------------------------------------------------------------------
 // kiln setup -> snarkjs prove -> kiln verify, snarkjs verify; kiln prove on kiln's key
 

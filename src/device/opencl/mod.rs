@@ -304,6 +304,11 @@ mod tests {
         match OpenClDevice::<Bn254>::open(0) {
             Ok(d) => Some(d),
             Err(e @ DeviceError::Unavailable { .. }) => {
+                // CI installs PoCL and sets KILN_REQUIRE_OPENCL: there a skip is a failure.
+                assert!(
+                    std::env::var_os("KILN_REQUIRE_OPENCL").is_none(),
+                    "KILN_REQUIRE_OPENCL is set but {e}"
+                );
                 eprintln!("skipped: no OpenCL device to test on ({e})");
                 None
             }
