@@ -11,6 +11,7 @@ pub mod formats;
 pub mod groth16;
 pub mod msm;
 pub mod ntt;
+pub mod sched;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod simd52;
 #[cfg(test)]

@@ -270,6 +270,8 @@ fn eddsa_snarkjs_key_opencl_proof() {
         return;
     }
     snarkjs_key_kiln_proof("eddsa", Some("opencl:0"));
+    // And scheduled across the CPU and the OpenCL device.
+    snarkjs_key_kiln_proof("poseidon", Some("cpu,opencl:0"));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -34,7 +34,9 @@ pub enum Command {
         proof: PathBuf,
         /// Where to write the public signals (snarkjs public.json).
         public: PathBuf,
-        /// Device to prove on: cpu (default), opencl:N, cuda:N, fpga:N.
+        /// Device to prove on: cpu (default), opencl:N, cuda:N, fpga:N; or a comma list
+        /// (e.g. cpu,opencl:0) to schedule the MSMs and NTTs across by measured throughput,
+        /// with faulty devices' work redone on the CPU.
         #[arg(long, default_value = "cpu")]
         device: String,
     },

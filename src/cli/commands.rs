@@ -8,9 +8,10 @@ use rand::rngs::OsRng;
 use super::args::{Command, WtnsCommand, ZkeyCommand};
 use super::{CliError, Outcome};
 use crate::curve::{Bn254, Curve};
-use crate::device::{open_device, probe_devices, DeviceSpec, DeviceStatus};
+use crate::device::{probe_devices, DeviceSpec, DeviceStatus};
 use crate::formats::{json, read_r1cs, read_wtns, write_zkey, FormatError, Zkey};
 use crate::groth16::{self, Proof, ProvingKey, VerifyingKey};
+use crate::sched::Calibration;
 
 /// Runs one command.
 pub fn run(cmd: Command) -> Result<Outcome, CliError> {
@@ -44,7 +45,10 @@ fn prove(
     public_out: &Path,
     device: &str,
 ) -> Result<Outcome, CliError> {
-    let spec: DeviceSpec = device.parse()?;
+    // Parse the device list before reading anything, so a typo fails fast.
+    for spec in device.split(',') {
+        spec.trim().parse::<DeviceSpec>()?;
+    }
     let zk = Zkey::<Bn254>::open(zkey)?;
     let witness = read_wtns::<Bn254>(wtns)?;
     let n_vars = zk.header().n_vars;
@@ -57,7 +61,7 @@ fn prove(
             n_vars
         )));
     }
-    let dev = open_device::<Bn254>(spec)?;
+    let dev = crate::sched::open_devices::<Bn254>(device, Calibration::in_memory())?;
     let pk = ProvingKey::load(&zk, dev)?;
     tracing::info!(
         load_ms = pk.load_time.as_secs_f64() * 1e3,

@@ -260,6 +260,15 @@ pub trait Device<C: Curve>: Send + Sync {
 
     /// Applies one NTT step to every vector (all of one power-of-two length) in place.
     fn ntt(&self, vectors: &mut [Vec<C::Fr>], op: NttOp<C::Fr>) -> Result<(), DeviceError>;
+
+    /// Told by the prover whether the proof just computed through this device passed its
+    /// pairing check. Returns true when the device has changed where it runs work (a
+    /// scheduler moving off a suspect accelerator), so proving again may succeed. A single
+    /// device has nothing to change: the default returns false.
+    fn proof_checked(&self, accepted: bool) -> bool {
+        let _ = accepted;
+        false
+    }
 }
 
 #[cfg(test)]

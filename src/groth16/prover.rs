@@ -99,6 +99,28 @@ pub fn prove<C: Curve, R: RngCore + CryptoRng>(
     if !witness[0].is_one() {
         return Err(ProveError::WitnessConstant);
     }
+    // A scheduler that finds an accelerator's result wrong moves the work and asks for
+    // another attempt; a single device never does, so this runs once.
+    loop {
+        let out = prove_once(pk, witness, rng)?;
+        let accepted = out.is_some();
+        if !pk.device.proof_checked(accepted) {
+            return out.ok_or(ProveError::Unsatisfied);
+        }
+        if let Some(out) = out {
+            return Ok(out);
+        }
+        tracing::warn!("proof failed its pairing check on a device; proving again");
+    }
+}
+
+/// One attempt: the proof, or `None` if it failed its pairing check.
+fn prove_once<C: Curve, R: RngCore + CryptoRng>(
+    pk: &ProvingKey<C>,
+    witness: &[C::Fr],
+    rng: &mut R,
+) -> Result<Option<ProofOutput<C>>, ProveError> {
+    let hdr = &pk.header;
     let dev = pk.device.as_ref();
     let cfg = MsmConfig::default();
     let t0 = Instant::now();
@@ -144,16 +166,16 @@ pub fn prove<C: Curve, R: RngCore + CryptoRng>(
     };
     let public = witness[1..=hdr.n_public].to_vec();
     if !pk.pvk.verify(&public, &proof)? {
-        return Err(ProveError::Unsatisfied);
+        return Ok(None);
     }
     let timings = ProveTimings {
         witness_map: t1 - t0,
         msm: t2 - t1,
         assemble_and_check: t2.elapsed(),
     };
-    Ok(ProofOutput {
+    Ok(Some(ProofOutput {
         proof,
         public,
         timings,
-    })
+    }))
 }
