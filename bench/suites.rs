@@ -1,6 +1,8 @@
 //! kiln's benchmark suites: each kiln operation next to its named baseline, in the same
 //! process, reported as a ratio. Run through `bench/run.sh` or
-//! `cargo bench --bench suites -- [msm] [ntt] [zkey] [--max-log N] [--out FILE]`.
+//! `cargo bench [--features opencl] --bench suites -- [msm] [ntt] [zkey] [devices]
+//! [--max-log N] [--out FILE]`. `devices` runs every accelerator found against the CPU
+//! backend.
 //!
 //! Baselines: arkworks' `VariableBaseMSM::msm` for MSM, ark-poly's `Radix2EvaluationDomain`
 //! for NTT. Each measurement is the best of several runs (fewer at large sizes).
@@ -29,6 +31,9 @@ struct Row {
     kiln_ms: f64,
     /// baseline time / kiln time: above 1 means kiln is faster.
     speedup: f64,
+    /// What the numbers mean when they are not what they seem (e.g. PoCL is not a GPU).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 /// Best wall time of `runs` calls.
@@ -76,6 +81,7 @@ fn row(suite: &str, log: u32, baseline: &str, base: Duration, ours: Duration) ->
         baseline_ms: base.as_secs_f64() * 1e3,
         kiln_ms: ours.as_secs_f64() * 1e3,
         speedup: base.as_secs_f64() / ours.as_secs_f64(),
+        note: None,
     };
     println!(
         "{:<14} 2^{:<3} {:<34} {:>11.2} {:>11.2} {:>8.2}x",
@@ -177,6 +183,102 @@ fn suite_ntt(max_log: u32, rows: &mut Vec<Row>) {
     }
 }
 
+/// Every accelerator found (`kiln devices`) against the CPU backend in the same run: G1 MSM
+/// over a resident table and a batch of three domain→coset NTTs, as the prover uses them.
+fn suite_devices(max_log: u32, rows: &mut Vec<Row>) {
+    use kiln::device::{
+        open_device, probe_devices, CpuDevice, Device, DeviceKind, DeviceStatus, NttOp,
+    };
+    use std::sync::Arc;
+    let cpu = CpuDevice::<Bn254>::new();
+    let mut found = 0;
+    for report in probe_devices::<Bn254>() {
+        let info = match report.status {
+            DeviceStatus::Ready { info } if info.spec.kind != DeviceKind::Cpu => info,
+            DeviceStatus::Absent { kind, reason } => {
+                println!("{:<14} absent: {reason}", kind.as_str());
+                continue;
+            }
+            _ => continue,
+        };
+        let dev = match open_device::<Bn254>(info.spec) {
+            Ok(d) => d,
+            Err(e) => {
+                println!("{:<14} cannot open: {e}", info.spec);
+                continue;
+            }
+        };
+        found += 1;
+        let note = info
+            .name
+            .contains("Portable Computing Language")
+            .then(|| "PoCL runs the kernels on this CPU: not GPU timings".to_string());
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let top = max_log.min(16);
+        let all = Arc::new(points::<ark_bn254::g1::Config>(top, &mut rng));
+        let (hc, hd) = (cpu.load_g1(all.clone()).unwrap(), dev.load_g1(all).unwrap());
+        let cfg = MsmConfig::default();
+        for log in [12u32, 14, 16].into_iter().filter(|&l| l <= top) {
+            let n = 1usize << log;
+            let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+            let (tb, want) = best(runs_for(log), || {
+                cpu.msm_g1(&hc, 0, &scalars, &cfg).unwrap()
+            });
+            let (tk, got) = best(runs_for(log), || {
+                dev.msm_g1(&hd, 0, &scalars, &cfg).unwrap()
+            });
+            assert_eq!(
+                want, got,
+                "{} MSM disagrees with the CPU at 2^{log}",
+                info.spec
+            );
+            let mut r = row(
+                &format!("msm-g1@{}", info.spec),
+                log,
+                "kiln cpu backend",
+                tb,
+                tk,
+            );
+            r.note = note.clone();
+            rows.push(r);
+        }
+        for log in [12u32, 16].into_iter().filter(|&l| l <= top) {
+            let n = 1usize << log;
+            let data: Vec<Vec<Fr>> = (0..3)
+                .map(|_| (0..n).map(|_| Fr::rand(&mut rng)).collect())
+                .collect();
+            let op = NttOp::DomainToCoset(Fr::from(7u64));
+            let run = |d: &dyn Device<Bn254>| {
+                let mut v = data.clone();
+                d.ntt(&mut v, op).unwrap();
+                v
+            };
+            let (tb, want) = best(runs_for(log), || run(&cpu));
+            let (tk, got) = best(runs_for(log), || run(dev.as_ref()));
+            assert_eq!(
+                want, got,
+                "{} NTT disagrees with the CPU at 2^{log}",
+                info.spec
+            );
+            let mut r = row(
+                &format!("3×ntt@{}", info.spec),
+                log,
+                "kiln cpu backend",
+                tb,
+                tk,
+            );
+            r.note = note.clone();
+            rows.push(r);
+        }
+        if let Some(n) = &note {
+            println!("  ({}: {n})", info.spec);
+        }
+    }
+    if found == 0 {
+        println!("devices: no accelerator found (build with --features opencl to include OpenCL)");
+    }
+}
+
 /// A structurally valid Groth16 zkey with a 2^log domain (every table point the generator).
 fn synthetic_zkey(log: u32, path: &std::path::Path) {
     use kiln::formats::{write_zkey, Coeff, Groth16Header, Matrix, ZkeyContents};
@@ -269,7 +371,8 @@ fn main() {
             "msm" => suite_msm(max_log, &mut rows),
             "ntt" => suite_ntt(max_log, &mut rows),
             "zkey" => suite_zkey(max_log, &mut rows),
-            other => eprintln!("unknown suite {other:?} (known: msm, ntt, zkey)"),
+            "devices" => suite_devices(max_log, &mut rows),
+            other => eprintln!("unknown suite {other:?} (known: msm, ntt, zkey, devices)"),
         }
     }
     if let Some(dir) = std::path::Path::new(&out).parent() {
