@@ -86,9 +86,7 @@ pub fn open_device<C: Curve>(spec: DeviceSpec) -> Result<Arc<dyn Device<C>>, Dev
             reason: "there is one CPU device, cpu:0".into(),
         }),
         #[cfg(feature = "opencl")]
-        DeviceKind::Opencl => Ok(Arc::new(super::opencl::OpenClDevice::<C>::open(
-            spec.index,
-        )?)),
+        DeviceKind::Opencl => Ok(Arc::new(super::opencl::open::<C>(spec.index)?)),
         kind => Err(DeviceError::Unavailable {
             spec,
             reason: not_built(kind),

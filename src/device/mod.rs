@@ -9,13 +9,11 @@
 #[cfg(test)]
 pub(crate) mod conformance;
 pub mod cpu;
+#[cfg(any(feature = "opencl", feature = "cuda"))]
+pub mod gpu;
 pub mod inventory;
-#[cfg(any(feature = "opencl", feature = "cuda", test))]
-pub(crate) mod kernel_source;
 #[cfg(feature = "opencl")]
 pub mod opencl;
-#[cfg(any(feature = "opencl", feature = "cuda"))]
-pub(crate) mod words;
 
 use std::fmt;
 use std::str::FromStr;

@@ -12,39 +12,14 @@ use opencl3::memory::{Buffer, CL_MEM_READ_WRITE};
 use opencl3::program::Program;
 use opencl3::types::{cl_device_id, CL_BLOCKING};
 
-use crate::device::kernel_source::opencl_source;
-
-/// Every kernel the host launches.
-const KERNELS: [&str; 11] = [
-    "msm_digits",
-    "msm_scan",
-    "msm_scatter",
-    "g1_bucket_sum",
-    "g1_bucket_reduce",
-    "g2_bucket_sum",
-    "g2_bucket_reduce",
-    "ntt_bitrev",
-    "ntt_dit_stage",
-    "ntt_scale_table",
-    "ntt_scale_const",
-];
+use crate::device::gpu::kernel_source::kernel_source;
+use crate::device::gpu::{Arg, GpuResult, GpuRuntime, KERNELS};
 
 /// Work items per group along the first grid dimension.
 const GROUP_SIZE: usize = 64;
 
-/// A kernel argument.
-pub(super) enum Arg<'a> {
-    /// A device buffer.
-    Buf(&'a Buffer<u32>),
-    /// A 32-bit integer.
-    U32(u32),
-}
-
-/// What can go wrong talking to the driver, as text for `DeviceError::Backend`.
-pub(super) type ClResult<T> = Result<T, String>;
-
-/// Context, queue and kernels of one device.
-pub(super) struct Runtime {
+/// Context, queue and kernels of one OpenCL device.
+pub struct Runtime {
     context: Context,
     queue: CommandQueue,
     kernels: HashMap<&'static str, Kernel>,
@@ -53,13 +28,13 @@ pub(super) struct Runtime {
 impl Runtime {
     /// Creates a context and queue on `id` and builds the kernels (seconds on PoCL; done
     /// once per device when it is opened).
-    pub(super) fn new(id: cl_device_id) -> ClResult<Self> {
+    pub(super) fn new(id: cl_device_id) -> GpuResult<Self> {
         let device = ClDevice::new(id);
         let context =
             Context::from_device(&device).map_err(|e| format!("creating a context: {e}"))?;
         let queue = CommandQueue::create_default_with_properties(&context, 0, 0)
             .map_err(|e| format!("creating a command queue: {e}"))?;
-        let program = Program::create_and_build_from_source(&context, &opencl_source(), "")
+        let program = Program::create_and_build_from_source(&context, &kernel_source(), "")
             .map_err(|log| format!("building the kernels failed:\n{log}"))?;
         let mut kernels = HashMap::new();
         for name in KERNELS {
@@ -74,9 +49,28 @@ impl Runtime {
         })
     }
 
+    /// Copies `data` to the start of `buf` (blocking).
+    fn write(&self, buf: &mut Buffer<u32>, data: &[u32]) -> GpuResult<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        // SAFETY: the write is blocking, so `data` outlives the transfer; the buffer was
+        // allocated with at least `data.len()` words by the callers.
+        unsafe {
+            self.queue
+                .enqueue_write_buffer(buf, CL_BLOCKING, 0, data, &[])
+        }
+        .map(drop)
+        .map_err(|e| format!("writing {} bytes: {e}", data.len() * 4))
+    }
+}
+
+impl GpuRuntime for Runtime {
+    type Buffer = Buffer<u32>;
+
     /// An uninitialized buffer of `words` 32-bit words (at least one: OpenCL refuses empty
     /// buffers).
-    pub(super) fn buffer(&self, words: usize) -> ClResult<Buffer<u32>> {
+    fn buffer(&self, words: usize) -> GpuResult<Buffer<u32>> {
         // SAFETY: no host pointer is passed; the buffer is written before it is read.
         unsafe {
             Buffer::<u32>::create(
@@ -90,34 +84,14 @@ impl Runtime {
     }
 
     /// A buffer holding `data`.
-    pub(super) fn upload(&self, data: &[u32]) -> ClResult<Buffer<u32>> {
+    fn upload(&self, data: &[u32]) -> GpuResult<Buffer<u32>> {
         let mut buf = self.buffer(data.len())?;
         self.write(&mut buf, data)?;
         Ok(buf)
     }
 
-    /// A buffer of `words` zeros.
-    pub(super) fn zeros(&self, words: usize) -> ClResult<Buffer<u32>> {
-        self.upload(&vec![0u32; words.max(1)])
-    }
-
-    /// Copies `data` to the start of `buf` (blocking).
-    pub(super) fn write(&self, buf: &mut Buffer<u32>, data: &[u32]) -> ClResult<()> {
-        if data.is_empty() {
-            return Ok(());
-        }
-        // SAFETY: the write is blocking, so `data` outlives the transfer; the buffer was
-        // allocated with at least `data.len()` words by the callers.
-        unsafe {
-            self.queue
-                .enqueue_write_buffer(buf, CL_BLOCKING, 0, data, &[])
-        }
-        .map(drop)
-        .map_err(|e| format!("writing {} bytes: {e}", data.len() * 4))
-    }
-
     /// The first `words` words of `buf` (blocking; waits for every queued launch).
-    pub(super) fn read(&self, buf: &Buffer<u32>, words: usize) -> ClResult<Vec<u32>> {
+    fn read(&self, buf: &Buffer<u32>, words: usize) -> GpuResult<Vec<u32>> {
         let mut out = vec![0u32; words];
         if words == 0 {
             return Ok(out);
@@ -132,7 +106,12 @@ impl Runtime {
     }
 
     /// Queues `name` over a `global[0] × global[1]` grid (nothing if either is zero).
-    pub(super) fn launch(&self, name: &str, args: &[Arg<'_>], global: [usize; 2]) -> ClResult<()> {
+    fn launch(
+        &self,
+        name: &str,
+        args: &[Arg<'_, Buffer<u32>>],
+        global: [usize; 2],
+    ) -> GpuResult<()> {
         if global[0] == 0 || global[1] == 0 {
             return Ok(());
         }

@@ -1,20 +1,20 @@
 //! The GPU kernel sources (`kernels/`), embedded in the binary so a device needs no files
-//! at run time. OpenCL builds them as one concatenated string; CUDA's `kiln.cu` includes
-//! the same headers.
+//! at run time. OpenCL and NVRTC build them as one concatenated string; nvcc builds
+//! `kiln.cu`, which includes the same headers.
 
 /// The headers in dependency order.
 pub(crate) const HEADERS: [(&str, &str); 6] = [
-    ("common.h", include_str!("../../kernels/common.h")),
-    ("bn254.h", include_str!("../../kernels/bn254.h")),
-    ("field.h", include_str!("../../kernels/field.h")),
-    ("curve.h", include_str!("../../kernels/curve.h")),
-    ("msm.h", include_str!("../../kernels/msm.h")),
-    ("ntt.h", include_str!("../../kernels/ntt.h")),
+    ("common.h", include_str!("../../../kernels/common.h")),
+    ("bn254.h", include_str!("../../../kernels/bn254.h")),
+    ("field.h", include_str!("../../../kernels/field.h")),
+    ("curve.h", include_str!("../../../kernels/curve.h")),
+    ("msm.h", include_str!("../../../kernels/msm.h")),
+    ("ntt.h", include_str!("../../../kernels/ntt.h")),
 ];
 
-/// The whole program as one OpenCL C source.
-#[cfg_attr(not(feature = "opencl"), allow(dead_code))]
-pub(crate) fn opencl_source() -> String {
+/// The whole program as one source (OpenCL C, or CUDA C++ for NVRTC: the headers pick
+/// their dialect from `__CUDACC__`).
+pub(crate) fn kernel_source() -> String {
     let mut src = String::new();
     for (name, text) in HEADERS {
         src.push_str(&format!("// ---- {name} ----\n"));

@@ -4,9 +4,8 @@
 use std::ops::AddAssign;
 
 use ark_ec::AdditiveGroup;
-use opencl3::memory::Buffer;
 
-use super::runtime::{Arg, ClResult, Runtime};
+use super::{Arg, GpuResult, GpuRuntime};
 use crate::device::Group;
 
 /// Widest window the device path uses (2^15 buckets per window).
@@ -54,20 +53,20 @@ impl Geometry {
 
 /// Runs one MSM of `n` scalars (canonical words, 8 per scalar) over `bases` from index
 /// `start` and returns the XYZZ partial sums, `windows × segs` points.
-pub(super) fn partial_sums(
-    rt: &Runtime,
+pub(super) fn partial_sums<R: GpuRuntime>(
+    rt: &R,
     group: Group,
-    bases: &Buffer<u32>,
+    bases: &R::Buffer,
     start: usize,
     scalar_words: &[u32],
     g: Geometry,
-) -> ClResult<Vec<u32>> {
+) -> GpuResult<Vec<u32>> {
     let n = scalar_words.len() / 8;
     let (prefix, coord) = match group {
         Group::G1 => ("g1", 8usize),
         Group::G2 => ("g2", 16usize),
     };
-    let u = |x: usize| -> ClResult<u32> {
+    let u = |x: usize| -> GpuResult<u32> {
         u32::try_from(x).map_err(|_| format!("MSM size {x} exceeds the device's 32-bit indices"))
     };
     let (n32, c, windows, buckets, segs) = (u(n)?, g.c, u(g.windows)?, u(g.buckets)?, u(g.segs)?);

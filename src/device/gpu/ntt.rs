@@ -5,11 +5,10 @@
 use std::collections::HashMap;
 
 use ark_ff::{FftField, Field};
-use opencl3::memory::Buffer;
 
-use super::runtime::{Arg, ClResult, Runtime};
+use super::words::push_fr;
+use super::{Arg, GpuResult, GpuRuntime};
 use crate::curve::Curve;
-use crate::device::words::push_fr;
 use crate::device::NttOp;
 
 /// Which table.
@@ -28,9 +27,16 @@ enum TableKey {
 }
 
 /// Resident tables, built on first use.
-#[derive(Default)]
-pub(super) struct Tables {
-    map: HashMap<TableKey, Buffer<u32>>,
+pub(super) struct Tables<B> {
+    map: HashMap<TableKey, B>,
+}
+
+impl<B> Default for Tables<B> {
+    fn default() -> Self {
+        Tables {
+            map: HashMap::new(),
+        }
+    }
 }
 
 /// The words of one Fr element.
@@ -40,13 +46,13 @@ fn fr_words<C: Curve>(x: &C::Fr) -> Vec<u32> {
     w
 }
 
-impl Tables {
-    fn get<C: Curve>(
+impl<B> Tables<B> {
+    fn get<C: Curve, R: GpuRuntime<Buffer = B>>(
         &mut self,
-        rt: &Runtime,
+        rt: &R,
         key: TableKey,
         build: impl FnOnce() -> Vec<C::Fr>,
-    ) -> ClResult<&Buffer<u32>> {
+    ) -> GpuResult<&B> {
         if !self.map.contains_key(&key) {
             let mut words = Vec::new();
             for x in build() {
@@ -112,14 +118,14 @@ fn steps<F: FftField>(op: NttOp<F>, n: usize) -> Option<Vec<Step<F>>> {
 }
 
 /// Runs `op` in place on `batch` vectors of length `n` held back to back in `data`.
-pub(super) fn run<C: Curve>(
-    rt: &Runtime,
-    tables: &mut Tables,
-    data: &Buffer<u32>,
+pub(super) fn run<C: Curve, R: GpuRuntime>(
+    rt: &R,
+    tables: &mut Tables<R::Buffer>,
+    data: &R::Buffer,
     n: usize,
     batch: usize,
     op: NttOp<C::Fr>,
-) -> ClResult<()> {
+) -> GpuResult<()> {
     let log_n = n.trailing_zeros();
     let Some(steps) = steps(op, n) else {
         return Err(format!("no inverse of the coset shift or of n = {n}"));
@@ -136,7 +142,7 @@ pub(super) fn run<C: Curve>(
                 } else {
                     root
                 };
-                let tw = tables.get::<C>(rt, TableKey::Twiddles { n, inverse }, || {
+                let tw = tables.get::<C, R>(rt, TableKey::Twiddles { n, inverse }, || {
                     powers(w, C::Fr::ONE, n / 2)
                 })?;
                 rt.launch("ntt_bitrev", &[Buf(data), U32(n32), U32(log_n)], [n, batch])?;
@@ -156,7 +162,7 @@ pub(super) fn run<C: Curve>(
                     shift: fr_words::<C>(&shift),
                     factor: fr_words::<C>(&factor),
                 };
-                let table = tables.get::<C>(rt, key, || powers(shift, factor, n))?;
+                let table = tables.get::<C, R>(rt, key, || powers(shift, factor, n))?;
                 rt.launch(
                     "ntt_scale_table",
                     &[Buf(data), Buf(table), U32(n32)],
@@ -165,7 +171,7 @@ pub(super) fn run<C: Curve>(
             }
             Step::Constant(c) => {
                 let table =
-                    tables.get::<C>(rt, TableKey::Constant(fr_words::<C>(&c)), || vec![c])?;
+                    tables.get::<C, R>(rt, TableKey::Constant(fr_words::<C>(&c)), || vec![c])?;
                 rt.launch(
                     "ntt_scale_const",
                     &[Buf(data), Buf(table), U32(n32)],
