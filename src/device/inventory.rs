@@ -66,14 +66,31 @@ pub fn probe_devices<C: Curve>() -> Vec<DeviceReport> {
             reason: not_built(DeviceKind::Opencl),
         },
     });
-    for kind in [DeviceKind::Cuda, DeviceKind::Fpga] {
-        out.push(DeviceReport {
+    #[cfg(feature = "cuda")]
+    match super::cuda::probe() {
+        Ok(found) => out.extend(found.into_iter().map(|info| DeviceReport {
+            status: DeviceStatus::Ready { info },
+        })),
+        Err(reason) => out.push(DeviceReport {
             status: DeviceStatus::Absent {
-                kind,
-                reason: not_built(kind),
+                kind: DeviceKind::Cuda,
+                reason,
             },
-        });
+        }),
     }
+    #[cfg(not(feature = "cuda"))]
+    out.push(DeviceReport {
+        status: DeviceStatus::Absent {
+            kind: DeviceKind::Cuda,
+            reason: not_built(DeviceKind::Cuda),
+        },
+    });
+    out.push(DeviceReport {
+        status: DeviceStatus::Absent {
+            kind: DeviceKind::Fpga,
+            reason: not_built(DeviceKind::Fpga),
+        },
+    });
     out
 }
 
@@ -87,6 +104,8 @@ pub fn open_device<C: Curve>(spec: DeviceSpec) -> Result<Arc<dyn Device<C>>, Dev
         }),
         #[cfg(feature = "opencl")]
         DeviceKind::Opencl => Ok(Arc::new(super::opencl::open::<C>(spec.index)?)),
+        #[cfg(feature = "cuda")]
+        DeviceKind::Cuda => Ok(Arc::new(super::cuda::open::<C>(spec.index)?)),
         kind => Err(DeviceError::Unavailable {
             spec,
             reason: not_built(kind),

@@ -9,6 +9,8 @@
 #[cfg(test)]
 pub(crate) mod conformance;
 pub mod cpu;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 #[cfg(any(feature = "opencl", feature = "cuda"))]
 pub mod gpu;
 pub mod inventory;
