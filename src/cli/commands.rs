@@ -61,7 +61,7 @@ fn prove(
             n_vars
         )));
     }
-    let dev = crate::sched::open_devices::<Bn254>(device, Calibration::in_memory())?;
+    let dev = crate::sched::open_devices::<Bn254>(device, Calibration::default_store())?;
     let pk = ProvingKey::load(&zk, dev)?;
     tracing::info!(
         load_ms = pk.load_time.as_secs_f64() * 1e3,

@@ -54,6 +54,29 @@ impl Calibration {
         c
     }
 
+    /// The table in its default place: `KILN_CALIBRATION` if set, else
+    /// `$XDG_CACHE_HOME/kiln/calibration.json` or `~/.cache/kiln/calibration.json`; kept in
+    /// memory only when none of these can be determined or created.
+    pub fn default_store() -> Self {
+        let path = std::env::var_os("KILN_CALIBRATION")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("XDG_CACHE_HOME")
+                    .map(PathBuf::from)
+                    .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                    .map(|d| d.join("kiln").join("calibration.json"))
+            });
+        match path {
+            Some(p)
+                if p.parent()
+                    .is_none_or(|d| std::fs::create_dir_all(d).is_ok()) =>
+            {
+                Self::stored_at(&p)
+            }
+            _ => Self::in_memory(),
+        }
+    }
+
     /// Estimated seconds for `op` of `size` items on `device`; `None` until measured.
     pub fn estimate(&self, device: &str, op: OpKind, size: usize) -> Option<f64> {
         self.rates
