@@ -122,10 +122,21 @@ mod tests {
     fn the_cpu_is_always_listed_and_absent_backends_say_why() {
         let r = probe_devices::<Bn254>();
         assert!(matches!(r[0].status, DeviceStatus::Ready { .. }));
+        // Every backend is either listed with its devices or absent with a reason.
+        for kind in [DeviceKind::Opencl, DeviceKind::Cuda, DeviceKind::Fpga] {
+            let ready = r.iter().any(
+                |d| matches!(&d.status, DeviceStatus::Ready { info } if info.spec.kind == kind),
+            );
+            let absent = r.iter().any(|d| {
+                matches!(&d.status, DeviceStatus::Absent { kind: k, reason } if *k == kind && !reason.is_empty())
+            });
+            assert!(ready != absent, "{kind:?}: {r:?}");
+        }
+        #[cfg(not(feature = "cuda"))]
         assert!(r.iter().any(|d| matches!(&d.status,
             DeviceStatus::Absent { kind: DeviceKind::Cuda, reason } if reason.contains("--features cuda"))));
         assert!(open_device::<Bn254>("cpu".parse().unwrap()).is_ok());
-        let err = open_device::<Bn254>("cuda:0".parse().unwrap())
+        let err = open_device::<Bn254>("fpga:0".parse().unwrap())
             .err()
             .unwrap();
         assert!(err.to_string().contains("not available"), "{err}");
