@@ -89,6 +89,20 @@ fn compile(nvcc: &Path, arch: &str, out_dir: &Path) -> Vec<String> {
     lines
 }
 
+/// nvcc's release line, e.g. `Cuda compilation tools, release 13.5, V13.5.37`.
+fn nvcc_version(nvcc: &Path) -> String {
+    let out = Command::new(nvcc)
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| panic!("running {} --version: {e}", nvcc.display()));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.contains("release"))
+        .unwrap_or("unknown nvcc")
+        .trim()
+        .to_string()
+}
+
 #[test]
 fn kernels_compile_as_cuda_for_sm80_and_sm90() {
     let Some(nvcc) = find_nvcc() else {
@@ -101,9 +115,11 @@ fn kernels_compile_as_cuda_for_sm80_and_sm90() {
     };
     let dir = std::env::temp_dir().join(format!("kiln-cuda-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut report = String::from(
+    let version = nvcc_version(&nvcc);
+    let mut report = format!(
         "# ptxas -v resource usage of kernels/kiln.cu, one line per kernel and architecture.\n\
-         # Kept current by tests/kernels_cuda.rs (KILN_UPDATE_PTXAS=1 rewrites it).\n",
+         # Kept current by tests/kernels_cuda.rs (KILN_UPDATE_PTXAS=1 rewrites it).\n\
+         # {version}\n"
     );
     // The architectures compile in parallel (ptxas is single-threaded, ~40 s each).
     let per_arch: Vec<Vec<String>> = std::thread::scope(|s| {
@@ -126,6 +142,14 @@ fn kernels_compile_as_cuda_for_sm80_and_sm90() {
         return;
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    // Another nvcc allocates registers differently: compiling cleanly is all that can be
+    // checked then, except in CI, which pins the recorded version.
+    if !committed.contains(&version) && std::env::var_os("KILN_REQUIRE_NVCC").is_none() {
+        eprintln!(
+            "kernels compile; ptxas.txt was recorded with another nvcc, not compared ({version})"
+        );
+        return;
+    }
     assert_eq!(
         committed, report,
         "kernels/ptxas.txt is stale: rerun with KILN_UPDATE_PTXAS=1 and commit it"
