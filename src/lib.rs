@@ -2,12 +2,18 @@
 //!
 //! The crate is layered bottom-up: [`curve`] (which pairing curves, and their byte layouts),
 //! `formats` (circom/snarkjs files), `msm` and `ntt` (CPU algorithms), `device` (the trait every
-//! backend implements, and the CPU backend), and `groth16` (prover pipeline, verifier, dev setup).
+//! backend implements, and the CPU backend), and `groth16` (prover pipeline, verifier, dev setup). On top: the control plane,
+//! `kiln serve` ([`server`]), with its REST API ([`api`]), durable store ([`store`]) and proof
+//! jobs ([`jobs`]).
 
+pub mod api;
 pub mod cli;
 pub mod curve;
 pub mod device;
 pub mod formats;
 pub mod groth16;
+pub mod jobs;
 pub mod msm;
 pub mod ntt;
+pub mod server;
+pub mod store;
