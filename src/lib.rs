@@ -6,6 +6,8 @@
 //! `kiln serve` ([`server`]), with its REST API ([`api`]), durable store ([`store`]) and proof
 //! jobs ([`jobs`]).
 
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod cli;
 pub mod curve;
