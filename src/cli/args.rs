@@ -72,6 +72,11 @@ pub enum Command {
         #[command(subcommand)]
         command: WtnsCommand,
     },
+    /// Run the proving appliance: the multi-tenant REST daemon (SQLite store, CPU device).
+    ///
+    /// Admin key from KILN_ADMIN_KEY or the config file; with none, the first start
+    /// generates one and prints it once.
+    Serve(crate::server::ServeArgs),
     /// List the devices kiln can prove on, and why any backend is missing.
     Devices {
         /// Print JSON instead of a table.

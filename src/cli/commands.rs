@@ -35,6 +35,10 @@ pub fn run(cmd: Command) -> Result<Outcome, CliError> {
             command: WtnsCommand::Check { r1cs, wtns },
         } => wtns_check(&r1cs, &wtns),
         Command::Devices { json } => devices(json),
+        Command::Serve(args) => {
+            crate::server::run(args)?;
+            Ok(Outcome::Ok)
+        }
     }
 }
 

@@ -34,6 +34,9 @@ pub enum CliError {
     /// A device could not be opened or failed.
     #[error(transparent)]
     Device(#[from] DeviceError),
+    /// The daemon could not start or failed.
+    #[error(transparent)]
+    Serve(#[from] crate::server::ServeError),
     /// Writing an output failed.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -50,6 +53,8 @@ impl CliError {
         match self {
             CliError::Prove(ProveError::Device(_)) | CliError::Device(_) => 3,
             CliError::Write { .. } => 3,
+            CliError::Serve(crate::server::ServeError::Config(_)) => 2,
+            CliError::Serve(_) => 3,
             _ => 2,
         }
     }

@@ -1,0 +1,132 @@
+//! Request bodies: read into memory up to a limit, or streamed to a file while hashing.
+//! A body over its limit answers 413; the rest of it is read and dropped (up to a bound) so
+//! clients that send the whole body before reading the answer still see the 413.
+
+use std::path::Path;
+
+use bytes::Buf;
+use futures_util::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use warp::http::HeaderMap;
+
+use super::error::ApiError;
+
+/// How much of an over-limit body is drained before the connection is dropped.
+const DRAIN_LIMIT: u64 = 64 << 20;
+
+/// The declared `Content-Length`, if any and valid.
+pub fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(warp::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+fn too_large(what: &str, limit: u64) -> ApiError {
+    ApiError::TooLarge(format!(
+        "{what} is larger than this server's limit of {limit} bytes"
+    ))
+}
+
+async fn drain<S, B>(mut body: S)
+where
+    S: Stream<Item = Result<B, warp::Error>> + Unpin,
+    B: Buf,
+{
+    let mut seen = 0u64;
+    while let Some(Ok(chunk)) = body.next().await {
+        seen += chunk.remaining() as u64;
+        if seen > DRAIN_LIMIT {
+            break;
+        }
+    }
+}
+
+/// Reads a whole body of at most `limit` bytes.
+pub async fn read_limited<S, B>(
+    headers: &HeaderMap,
+    mut body: S,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, ApiError>
+where
+    S: Stream<Item = Result<B, warp::Error>> + Unpin,
+    B: Buf,
+{
+    if content_length(headers).is_some_and(|n| n > limit) {
+        drain(body).await;
+        return Err(too_large(what, limit));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let mut chunk =
+            chunk.map_err(|e| ApiError::bad(format!("reading the request body failed: {e}")))?;
+        if out.len() as u64 + chunk.remaining() as u64 > limit {
+            drain(body).await;
+            return Err(too_large(what, limit));
+        }
+        while chunk.has_remaining() {
+            let c = chunk.chunk();
+            out.extend_from_slice(c);
+            let n = c.len();
+            chunk.advance(n);
+        }
+    }
+    Ok(out)
+}
+
+/// Streams a body of at most `limit` bytes into `path` (created, synced), returning its
+/// sha256 hex and length. On failure `path` is removed.
+pub async fn stream_to_file<S, B>(
+    headers: &HeaderMap,
+    mut body: S,
+    limit: u64,
+    path: &Path,
+    what: &str,
+) -> Result<(String, u64), ApiError>
+where
+    S: Stream<Item = Result<B, warp::Error>> + Unpin,
+    B: Buf,
+{
+    if content_length(headers).is_some_and(|n| n > limit) {
+        drain(body).await;
+        return Err(too_large(what, limit));
+    }
+    let io = |e: std::io::Error| ApiError::Internal(format!("cannot write the upload: {e}"));
+    let mut file = tokio::fs::File::create(path).await.map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut len = 0u64;
+    let res: Result<(), ApiError> = async {
+        while let Some(chunk) = body.next().await {
+            let mut chunk = chunk
+                .map_err(|e| ApiError::bad(format!("reading the request body failed: {e}")))?;
+            while chunk.has_remaining() {
+                let c = chunk.chunk();
+                len += c.len() as u64;
+                if len > limit {
+                    return Err(too_large(what, limit));
+                }
+                hasher.update(c);
+                file.write_all(c).await.map_err(io)?;
+                let n = c.len();
+                chunk.advance(n);
+            }
+        }
+        file.flush().await.map_err(io)?;
+        file.sync_all().await.map_err(io)?;
+        Ok(())
+    }
+    .await;
+    drop(file);
+    if let Err(e) = res {
+        let _ = tokio::fs::remove_file(path).await;
+        if matches!(e, ApiError::TooLarge(_)) {
+            drain(body).await;
+        }
+        return Err(e);
+    }
+    Ok((hex::encode(hasher.finalize()), len))
+}

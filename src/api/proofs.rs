@@ -1,0 +1,518 @@
+//! Proof jobs: submit (one witness or a batch), show (with long-poll), list, cancel.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use warp::http::{HeaderMap, HeaderValue, StatusCode};
+use warp::reply::Response;
+
+use super::error::{json_response, ApiError};
+use super::views::{Accepted, JobView};
+use super::{auth, circuits, parse_json_body};
+use crate::jobs::scheduler::now_ms;
+use crate::jobs::witness::{self, Fr, WitnessError};
+use crate::server::state::AppState;
+use crate::store::{IdempotencyRecord, Job, JobFilter, JobStatus, NewJob, NewWebhook, QueuedJob};
+
+/// Highest priority a job may ask for (0 is the default and lowest).
+pub const MAX_PRIORITY: i32 = 9;
+/// Most witnesses in one batch.
+pub const MAX_BATCH: usize = 10_000;
+
+/// `POST /v1/circuits/{id}/proofs` JSON body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitJson {
+    witness: Option<Vec<serde_json::Value>>,
+    witnesses: Option<Vec<Vec<serde_json::Value>>>,
+    priority: Option<i32>,
+    webhook_url: Option<String>,
+    idempotency_key: Option<String>,
+}
+
+/// Submission options, from the JSON body, the query string or headers.
+#[derive(Debug, Default)]
+struct Options {
+    priority: i32,
+    webhook_url: Option<String>,
+    idempotency_key: Option<String>,
+}
+
+fn parse_options(
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    json: Option<&SubmitJson>,
+) -> Result<Options, ApiError> {
+    for k in query.keys() {
+        if !matches!(k.as_str(), "priority" | "webhook_url" | "idempotency_key") {
+            return Err(ApiError::bad(format!(
+                "unknown query parameter {k:?}: expected priority, webhook_url or idempotency_key"
+            )));
+        }
+    }
+    let priority = match (json.and_then(|j| j.priority), query.get("priority")) {
+        (Some(p), _) => p,
+        (None, Some(q)) => q.parse().map_err(|_| {
+            ApiError::bad(format!("query parameter priority={q:?}: expected an integer 0..={MAX_PRIORITY}"))
+        })?,
+        (None, None) => 0,
+    };
+    if !(0..=MAX_PRIORITY).contains(&priority) {
+        return Err(ApiError::invalid(
+            "invalid_request",
+            format!("priority {priority} is out of range: expected 0..={MAX_PRIORITY} (higher runs first)"),
+        ));
+    }
+    let webhook_url = json
+        .and_then(|j| j.webhook_url.clone())
+        .or_else(|| query.get("webhook_url").cloned());
+    if let Some(u) = &webhook_url {
+        let rest = u
+            .strip_prefix("http://")
+            .or_else(|| u.strip_prefix("https://"));
+        if u.len() > 2048 || rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
+            return Err(ApiError::invalid(
+                "invalid_request",
+                format!("webhook_url {u:?}: expected an http:// or https:// URL of at most 2048 characters"),
+            ));
+        }
+    }
+    let header_key = match headers.get("idempotency-key") {
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| ApiError::bad("the Idempotency-Key header is not ASCII text"))?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let body_key = json
+        .and_then(|j| j.idempotency_key.clone())
+        .or_else(|| query.get("idempotency_key").cloned());
+    let idempotency_key = match (header_key, body_key) {
+        (Some(h), Some(b)) if h != b => {
+            return Err(ApiError::bad(format!(
+                "the Idempotency-Key header ({h:?}) and idempotency_key ({b:?}) differ"
+            )))
+        }
+        (h, b) => h.or(b),
+    };
+    if let Some(k) = &idempotency_key {
+        if k.is_empty() || k.len() > 255 {
+            return Err(ApiError::bad("idempotency key: expected 1 to 255 characters"));
+        }
+    }
+    Ok(Options {
+        priority,
+        webhook_url,
+        idempotency_key,
+    })
+}
+
+fn witness_error(e: WitnessError) -> ApiError {
+    ApiError::invalid("invalid_witness", e.to_string())
+}
+
+/// `POST /v1/circuits/{id}/proofs`: 202 `{"id", "status"}`, or a list of them for a batch.
+pub async fn submit(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    circuit_id: String,
+    query: HashMap<String, String>,
+    body: Vec<u8>,
+) -> Result<Response, ApiError> {
+    let tenant_id = auth::tenant(&state, &headers).await?;
+    let circuit = circuits::find(&state, &tenant_id, &circuit_id).await?;
+    let n_vars = circuit.n_vars as usize;
+
+    let is_wtns = body.starts_with(b"wtns");
+    let json: Option<SubmitJson> = if is_wtns {
+        None
+    } else {
+        match parse_json_body::<SubmitJson>(&body, "proof request")? {
+            Some(j) => Some(j),
+            None => {
+                return Err(ApiError::bad(
+                    "empty body: send a .wtns file or JSON {\"witness\": [...]} or {\"witnesses\": [[...], ...]}",
+                ))
+            }
+        }
+    };
+    let opts = parse_options(&headers, &query, json.as_ref())?;
+    let batch = matches!(&json, Some(j) if j.witnesses.is_some());
+
+    // Decode and check every witness (CPU work: off the runtime).
+    let cid = circuit_id.clone();
+    let decoded = tokio::task::spawn_blocking(move || -> Result<Vec<Vec<Fr>>, ApiError> {
+        match json {
+            None => Ok(vec![witness::from_wtns(&body, n_vars, &cid).map_err(witness_error)?]),
+            Some(SubmitJson { witness: Some(_), witnesses: Some(_), .. }) => Err(ApiError::invalid(
+                "invalid_request",
+                "send either \"witness\" or \"witnesses\", not both",
+            )),
+            Some(SubmitJson { witness: Some(w), .. }) => {
+                Ok(vec![witness::from_json(&w, n_vars, "witness", &cid).map_err(witness_error)?])
+            }
+            Some(SubmitJson { witnesses: Some(ws), .. }) => {
+                if ws.is_empty() || ws.len() > MAX_BATCH {
+                    return Err(ApiError::invalid(
+                        "invalid_request",
+                        format!("witnesses: expected 1 to {MAX_BATCH} witnesses, got {}", ws.len()),
+                    ));
+                }
+                ws.iter()
+                    .enumerate()
+                    .map(|(i, w)| {
+                        witness::from_json(w, n_vars, &format!("witnesses[{i}]"), &cid)
+                            .map_err(witness_error)
+                    })
+                    .collect()
+            }
+            Some(_) => Err(ApiError::invalid(
+                "invalid_request",
+                "the JSON body needs \"witness\": [decimal strings] or \"witnesses\": [[...], ...]",
+            )),
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("witness check thread failed: {e}")))??;
+
+    let digest = {
+        let mut h = Sha256::new();
+        h.update(circuit_id.as_bytes());
+        h.update(opts.priority.to_le_bytes());
+        h.update(opts.webhook_url.as_deref().unwrap_or("").as_bytes());
+        for w in &decoded {
+            h.update((w.len() as u64).to_le_bytes());
+            for v in w {
+                h.update(crate::formats::codec::to_decimal(v).as_bytes());
+                h.update(b",");
+            }
+        }
+        hex::encode(h.finalize())
+    };
+    if let Some(key) = &opts.idempotency_key {
+        if let Some(resp) = replay(&state, &tenant_id, key, &digest).await? {
+            return Ok(resp);
+        }
+    }
+
+    // Store the witnesses (synced) before taking the lock.
+    let now = now_ms();
+    let batch_id = batch.then(|| uuid::Uuid::new_v4().to_string());
+    let jobs: Vec<NewJob> = decoded
+        .iter()
+        .map(|_| {
+            let id = uuid::Uuid::new_v4().to_string();
+            NewJob {
+                witness_path: state.dirs.witness(&id).display().to_string(),
+                id,
+                tenant_id: tenant_id.clone(),
+                circuit_id: circuit_id.clone(),
+                batch_id: batch_id.clone(),
+                priority: opts.priority,
+                webhook_url: opts.webhook_url.clone(),
+                n_constraints: circuit.n_constraints,
+                created_at: now,
+            }
+        })
+        .collect();
+    let paths: Vec<String> = jobs.iter().map(|j| j.witness_path.clone()).collect();
+    let to_write = paths.clone();
+    tokio::task::spawn_blocking(move || {
+        for (p, w) in to_write.iter().zip(&decoded) {
+            witness::store(std::path::Path::new(p), w)?;
+        }
+        Ok::<_, crate::formats::FormatError>(())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("witness write thread failed: {e}")))?
+    .map_err(|e| ApiError::Internal(format!("cannot store the witness: {e}")))?;
+    let remove_witnesses = || {
+        for p in &paths {
+            let _ = std::fs::remove_file(p);
+        }
+    };
+
+    let accepted: Vec<Accepted> = jobs
+        .iter()
+        .map(|j| Accepted {
+            id: j.id.clone(),
+            status: "queued".into(),
+        })
+        .collect();
+    let response_text = if batch {
+        serde_json::to_string(&accepted)
+    } else {
+        serde_json::to_string(&accepted[0])
+    }
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+
+    let guard = state.submit_lock.lock().await;
+    // Idempotency again, under the lock (a concurrent twin may have won).
+    if let Some(key) = &opts.idempotency_key {
+        if let Some(resp) = replay(&state, &tenant_id, key, &digest).await? {
+            drop(guard);
+            remove_witnesses();
+            return Ok(resp);
+        }
+    }
+    if let Err(e) = check_quotas(&state, &tenant_id, jobs.len() as u64).await {
+        drop(guard);
+        remove_witnesses();
+        return Err(e);
+    }
+    if state.store.get_circuit(&tenant_id, &circuit_id).await?.is_none() {
+        drop(guard);
+        remove_witnesses();
+        return Err(ApiError::NotFound(format!("circuit {circuit_id} was deleted")));
+    }
+    let idem = opts.idempotency_key.as_ref().map(|key| IdempotencyRecord {
+        tenant_id: tenant_id.clone(),
+        key: key.clone(),
+        request_digest: digest.clone(),
+        response: response_text.clone(),
+        created_at: now,
+    });
+    let seqs = match state.store.insert_jobs(&jobs, idem.as_ref()).await {
+        Ok(seqs) => seqs,
+        Err(e) => {
+            drop(guard);
+            remove_witnesses();
+            return Err(e.into());
+        }
+    };
+    drop(guard);
+
+    // Committed: now (and only now) the jobs exist.
+    for (j, seq) in jobs.iter().zip(seqs) {
+        state.sched.push(QueuedJob {
+            seq,
+            id: j.id.clone(),
+            tenant_id: j.tenant_id.clone(),
+            priority: j.priority,
+            created_at: j.created_at,
+        });
+    }
+    state
+        .metrics
+        .jobs_submitted
+        .fetch_add(jobs.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!(tenant = %tenant_id, circuit = %circuit_id, jobs = jobs.len(), "jobs accepted");
+    Ok(accepted_response(&response_text, !batch, false))
+}
+
+fn accepted_response(text: &str, single: bool, replayed: bool) -> Response {
+    let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    let mut resp = json_response(StatusCode::ACCEPTED, &value);
+    if single {
+        if let Some(id) = value["id"].as_str() {
+            if let Ok(v) = HeaderValue::from_str(&format!("/v1/proofs/{id}")) {
+                resp.headers_mut().insert(warp::http::header::LOCATION, v);
+            }
+        }
+    }
+    if replayed {
+        resp.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    resp
+}
+
+async fn replay(
+    state: &AppState,
+    tenant_id: &str,
+    key: &str,
+    digest: &str,
+) -> Result<Option<Response>, ApiError> {
+    let Some(rec) = state.store.find_idempotency(tenant_id, key).await? else {
+        return Ok(None);
+    };
+    if rec.request_digest != digest {
+        return Err(ApiError::Conflict {
+            code: "idempotency_key_reused",
+            message: format!(
+                "idempotency key {key:?} was used for a different request (other circuit, witness or options)"
+            ),
+        });
+    }
+    let single = rec.response.trim_start().starts_with('{');
+    Ok(Some(accepted_response(&rec.response, single, true)))
+}
+
+async fn check_quotas(state: &AppState, tenant_id: &str, adding: u64) -> Result<(), ApiError> {
+    let tenant = state
+        .store
+        .get_tenant(tenant_id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("the key's tenant no longer exists".into()))?;
+    let max_queued = tenant.quotas.max_queued_jobs.unwrap_or(state.cfg.max_queued_jobs);
+    let max_active = tenant
+        .quotas
+        .max_concurrent_jobs
+        .unwrap_or(state.cfg.max_concurrent_jobs);
+    let (queued, running) = state.store.active_counts(tenant_id).await?;
+    let retry_after = |excess: u64| {
+        let per_job = state.metrics.prove_duration.mean().unwrap_or(1.0);
+        let secs = (per_job * excess as f64 / state.cfg.workers as f64).ceil() as u64;
+        secs.clamp(1, 3600)
+    };
+    if queued + adding > max_queued {
+        return Err(ApiError::Quota {
+            message: format!(
+                "queued jobs quota: {queued} queued + {adding} new > {max_queued}; retry when some have started"
+            ),
+            retry_after: retry_after(queued + adding - max_queued),
+        });
+    }
+    if queued + running + adding > max_active {
+        return Err(ApiError::Quota {
+            message: format!(
+                "concurrent jobs quota: {} unfinished + {adding} new > {max_active}; retry when some have finished",
+                queued + running
+            ),
+            retry_after: retry_after(queued + running + adding - max_active),
+        });
+    }
+    Ok(())
+}
+
+async fn find_job(state: &AppState, tenant_id: &str, id: &str) -> Result<Job, ApiError> {
+    match state.store.get_job(id).await? {
+        Some(j) if j.tenant_id == tenant_id => Ok(j),
+        _ => Err(ApiError::NotFound(format!("no proof job {id} for this tenant"))),
+    }
+}
+
+/// `GET /v1/proofs/{id}?wait=SECONDS`.
+pub async fn show(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    id: String,
+    query: HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    let tenant_id = auth::tenant(&state, &headers).await?;
+    for k in query.keys() {
+        if k != "wait" {
+            return Err(ApiError::bad(format!("unknown query parameter {k:?}: expected wait")));
+        }
+    }
+    let wait = match query.get("wait") {
+        None => 0.0,
+        Some(w) => match w.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => v.min(state.cfg.max_wait_secs as f64),
+            _ => {
+                return Err(ApiError::bad(format!(
+                    "query parameter wait={w:?}: expected seconds, 0 to {}",
+                    state.cfg.max_wait_secs
+                )))
+            }
+        },
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(wait);
+    loop {
+        let watch = state.sched.watch(&id);
+        let notified = watch.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let job = find_job(&state, &tenant_id, &id).await;
+        let job = match job {
+            Ok(j) => j,
+            Err(e) => {
+                state.sched.notify(&id);
+                return Err(e);
+            }
+        };
+        if job.status.is_final() || tokio::time::Instant::now() >= deadline {
+            if job.status.is_final() {
+                state.sched.notify(&id);
+            }
+            return Ok(json_response(StatusCode::OK, &JobView::of(&job)));
+        }
+        let _ = tokio::time::timeout_at(deadline, notified).await;
+    }
+}
+
+/// `GET /v1/proofs?status=&circuit_id=&batch_id=&limit=`: newest first.
+pub async fn list(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    let tenant_id = auth::tenant(&state, &headers).await?;
+    let mut f = JobFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    for (k, v) in &query {
+        match k.as_str() {
+            "status" => f.status = Some(v.parse().map_err(ApiError::bad)?),
+            "circuit_id" => f.circuit_id = Some(v.clone()),
+            "batch_id" => f.batch_id = Some(v.clone()),
+            "limit" => {
+                f.limit = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| ApiError::bad(format!("limit={v:?}: expected 1 to 1000")))?
+            }
+            _ => {
+                return Err(ApiError::bad(format!(
+                    "unknown query parameter {k:?}: expected status, circuit_id, batch_id or limit"
+                )))
+            }
+        }
+    }
+    let jobs = state.store.list_jobs(&tenant_id, &f).await?;
+    let views: Vec<JobView> = jobs.iter().map(JobView::of).collect();
+    Ok(json_response(StatusCode::OK, &views))
+}
+
+/// `POST /v1/proofs/{id}/cancel`: a queued job is cancelled at once (200); a running one
+/// when its proof returns (202, `cancel_requested`); a finished one is a 409.
+pub async fn cancel(state: Arc<AppState>, headers: HeaderMap, id: String) -> Result<Response, ApiError> {
+    let tenant_id = auth::tenant(&state, &headers).await?;
+    let job = find_job(&state, &tenant_id, &id).await?;
+    if job.status == JobStatus::Queued {
+        let now = now_ms();
+        let webhook = job.webhook_url.as_ref().map(|url| {
+            let mut j = job.clone();
+            j.status = JobStatus::Cancelled;
+            j.finished_at = Some(now);
+            j.error_code = Some("cancelled".into());
+            j.error_message = Some("cancelled by the tenant before it started".into());
+            NewWebhook {
+                job_id: j.id.clone(),
+                tenant_id: j.tenant_id.clone(),
+                url: url.clone(),
+                body: JobView::of(&j).to_json(),
+                next_attempt_at: now,
+            }
+        });
+        if state.store.cancel_queued(&id, now, webhook.as_ref()).await? {
+            state.sched.remove(&id);
+            state.sched.notify(&id);
+            let _ = std::fs::remove_file(&job.witness_path);
+            if webhook.is_some() {
+                state.webhook_wake.notify_one();
+            }
+            tracing::info!(job = %id, tenant = %tenant_id, "queued job cancelled");
+            let job = find_job(&state, &tenant_id, &id).await?;
+            return Ok(json_response(StatusCode::OK, &JobView::of(&job)));
+        }
+    }
+    // Running (or it started meanwhile).
+    if state.store.request_cancel(&id).await? {
+        state.sched.request_cancel(&id);
+        tracing::info!(job = %id, tenant = %tenant_id, "cancellation requested for a running job");
+        let job = find_job(&state, &tenant_id, &id).await?;
+        return Ok(json_response(StatusCode::ACCEPTED, &JobView::of(&job)));
+    }
+    let job = find_job(&state, &tenant_id, &id).await?;
+    Err(ApiError::Conflict {
+        code: "job_finished",
+        message: format!("job {id} has already ended ({}); nothing to cancel", job.status),
+    })
+}

@@ -1,0 +1,288 @@
+//! Runs jobs: the dispatcher takes jobs from the queue as workers free up, each job proves
+//! on a blocking thread (never on the async runtime), and its outcome is committed to the
+//! store (with its webhook delivery) before anyone is told.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::rngs::OsRng;
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+use super::calldata::solidity_calldata;
+use super::scheduler::now_ms;
+use crate::api::views::JobView;
+use crate::curve::Bn254;
+use crate::formats::{proof_to_json, public_to_json, read_wtns};
+use crate::groth16::{self, ProveError};
+use crate::server::state::AppState;
+use crate::store::{Job, JobOutcome, JobStatus, NewWebhook, QueuedJob};
+
+/// What a finished proof hands back to the async side.
+struct Proved {
+    proof: String,
+    public: String,
+    calldata: String,
+    timings: serde_json::Value,
+    device_ms: u64,
+}
+
+/// A job that could not be proved: code, message, device time spent.
+struct Failure {
+    code: &'static str,
+    message: String,
+    device_ms: u64,
+}
+
+/// Takes jobs from the queue forever, running at most `workers` at once.
+pub async fn dispatch(state: Arc<AppState>) {
+    let permits = Arc::new(Semaphore::new(state.cfg.workers));
+    loop {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            tracing::error!("the worker semaphore closed; the dispatcher stops");
+            return;
+        };
+        let job = state.sched.next().await;
+        let st = state.clone();
+        tokio::spawn(async move {
+            run_job(st, job).await;
+            drop(permit);
+        });
+    }
+}
+
+/// Runs one job to its end.
+async fn run_job(state: Arc<AppState>, q: QueuedJob) {
+    let span = tracing::info_span!("job", id = %q.id, tenant = %q.tenant_id);
+    async {
+        let id = q.id.clone();
+        match state.store.mark_running(&id, now_ms()).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::info!("job is no longer queued (cancelled); skipped");
+                state.sched.finished(&id);
+                return;
+            }
+            Err(e) => {
+                // Not started: it stays queued in the store and runs after a restart.
+                tracing::error!(error = %e, "cannot mark the job running; it stays queued");
+                state.sched.finished(&id);
+                return;
+            }
+        }
+        state.sched.notify(&id);
+        let job = match state.store.get_job(&id).await {
+            Ok(Some(j)) => j,
+            other => {
+                tracing::error!(result = ?other.map(|j| j.map(|j| j.id)), "job vanished after being marked running");
+                state.sched.finished(&id);
+                return;
+            }
+        };
+        tracing::info!(circuit = %job.circuit_id, attempt = job.attempts, "proving");
+        let st = state.clone();
+        let j = job.clone();
+        let blocking_span = tracing::Span::current();
+        let res = tokio::task::spawn_blocking(move || {
+            let _g = blocking_span.enter();
+            prove_job(&st, &j)
+        })
+        .await;
+        let result = match res {
+            Ok(r) => r,
+            Err(e) => Err(Failure {
+                code: "internal",
+                message: format!("the prover thread failed: {e}"),
+                device_ms: 0,
+            }),
+        };
+        finish(&state, &job, result).await;
+    }
+    .instrument(span)
+    .await
+}
+
+/// Proves one job (blocking).
+fn prove_job(state: &AppState, job: &Job) -> Result<Proved, Failure> {
+    let started = Instant::now();
+    let fail = |code, message: String| Failure {
+        code,
+        message,
+        device_ms: 0,
+    };
+    let zkey = state.dirs.zkey(&job.circuit_id);
+    let (pk, load) = state
+        .keys
+        .get(&job.circuit_id, &zkey, &state.device.device)
+        .map_err(|e| match e {
+            ProveError::Device(d) => {
+                state.device.fault();
+                fail("device_error", format!("loading the proving key failed: {d}"))
+            }
+            other => fail(
+                "invalid_proving_key",
+                format!("circuit {}: cannot load its proving key: {other}", job.circuit_id),
+            ),
+        })?;
+    let t_w = Instant::now();
+    let witness = read_wtns::<Bn254>(std::path::Path::new(&job.witness_path))
+        .map_err(|e| fail("witness_unreadable", format!("the stored witness cannot be read: {e}")))?;
+    let witness_read = t_w.elapsed();
+    let (out, took) = state
+        .device
+        .run(|| groth16::prove(&pk, &witness.values, &mut OsRng));
+    let device_ms = took.as_millis() as u64
+        + load.map(|d| d.as_millis() as u64).unwrap_or(0);
+    let out = out.map_err(|e| {
+        let code = match &e {
+            ProveError::Unsatisfied => "unsatisfied_witness",
+            ProveError::WitnessLength { .. } | ProveError::WitnessConstant => "invalid_witness",
+            ProveError::Device(_) => {
+                state.device.fault();
+                "device_error"
+            }
+            _ => "prove_failed",
+        };
+        Failure {
+            code,
+            message: e.to_string(),
+            device_ms,
+        }
+    })?;
+    state.device.job_done();
+    state.metrics.prove_duration.observe(took.as_secs_f64());
+    let proof_json = proof_to_json::<Bn254>(&out.proof);
+    let public = public_to_json::<Bn254>(&out.public);
+    let calldata = solidity_calldata(&proof_json, &public).map_err(|e| Failure {
+        code: "internal",
+        message: e.to_string(),
+        device_ms,
+    })?;
+    let ser = |v: serde_json::Result<String>| {
+        v.map_err(|e| Failure {
+            code: "internal",
+            message: format!("cannot serialize the proof: {e}"),
+            device_ms,
+        })
+    };
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    Ok(Proved {
+        proof: ser(serde_json::to_string(&proof_json))?,
+        public: ser(serde_json::to_string(&public))?,
+        calldata,
+        timings: serde_json::json!({
+            "key_load_ms": load.map(ms).unwrap_or(0.0),
+            "witness_read_ms": ms(witness_read),
+            "witness_map_ms": ms(out.timings.witness_map),
+            "msm_ms": ms(out.timings.msm),
+            "assemble_and_check_ms": ms(out.timings.assemble_and_check),
+            "prove_ms": ms(took),
+            "run_ms": ms(started.elapsed()),
+        }),
+        device_ms,
+    })
+}
+
+/// Commits a job's outcome (retrying while the store fails), then tells watchers.
+async fn finish(state: &Arc<AppState>, job: &Job, result: Result<Proved, Failure>) {
+    let finished_at = now_ms();
+    let cancelled = state.sched.cancel_requested(&job.id)
+        || matches!(state.store.get_job(&job.id).await, Ok(Some(j)) if j.cancel_requested);
+    let started_at = job.started_at.unwrap_or(finished_at);
+    let devices = serde_json::json!([state.device.spec]).to_string();
+    let mut outcome = match result {
+        Ok(p) => {
+            let mut timings = p.timings;
+            timings["queued_ms"] = serde_json::json!((started_at - job.created_at).max(0));
+            timings["total_ms"] = serde_json::json!((finished_at - job.created_at).max(0));
+            JobOutcome {
+                status: JobStatus::Succeeded,
+                finished_at,
+                proof: Some(p.proof),
+                public_signals: Some(p.public),
+                calldata: Some(p.calldata),
+                timings: Some(timings.to_string()),
+                devices: Some(devices),
+                device_ms: p.device_ms,
+                error: None,
+            }
+        }
+        Err(f) => JobOutcome {
+            status: JobStatus::Failed,
+            finished_at,
+            proof: None,
+            public_signals: None,
+            calldata: None,
+            timings: None,
+            devices: Some(devices),
+            device_ms: f.device_ms,
+            error: Some((f.code.to_string(), f.message)),
+        },
+    };
+    if cancelled {
+        outcome.status = JobStatus::Cancelled;
+        outcome.proof = None;
+        outcome.public_signals = None;
+        outcome.calldata = None;
+        outcome.error = Some((
+            "cancelled".into(),
+            "cancelled by the tenant while it was running; the proof was discarded".into(),
+        ));
+    }
+    let webhook = job.webhook_url.as_ref().map(|url| {
+        let mut view_job = job.clone();
+        view_job.status = outcome.status;
+        view_job.finished_at = Some(finished_at);
+        view_job.proof = outcome.proof.clone();
+        view_job.public_signals = outcome.public_signals.clone();
+        view_job.calldata = outcome.calldata.clone();
+        view_job.timings = outcome.timings.clone();
+        view_job.devices = outcome.devices.clone();
+        view_job.cancel_requested = cancelled;
+        if let Some((c, m)) = &outcome.error {
+            view_job.error_code = Some(c.clone());
+            view_job.error_message = Some(m.clone());
+        }
+        NewWebhook {
+            job_id: job.id.clone(),
+            tenant_id: job.tenant_id.clone(),
+            url: url.clone(),
+            body: JobView::of(&view_job).to_json(),
+            next_attempt_at: finished_at,
+        }
+    });
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match state
+            .store
+            .finish_job(&job.id, &outcome, webhook.as_ref())
+            .await
+        {
+            Ok(()) => break,
+            Err(e) => {
+                tracing::error!(error = %e, retry_in_ms = delay.as_millis() as u64, "cannot record the job's outcome; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+    match &outcome.error {
+        None => tracing::info!(status = %outcome.status, device_ms = outcome.device_ms, "job finished"),
+        Some((code, message)) => {
+            tracing::warn!(status = %outcome.status, code = %code, message = %message, "job finished")
+        }
+    }
+    if outcome.status == JobStatus::Succeeded {
+        state
+            .metrics
+            .proof_latency
+            .observe((finished_at - job.created_at).max(0) as f64 / 1e3);
+    }
+    if let Err(e) = std::fs::remove_file(&job.witness_path) {
+        tracing::warn!(error = %e, path = %job.witness_path, "cannot remove the finished job's witness");
+    }
+    state.sched.finished(&job.id);
+    if webhook.is_some() {
+        state.webhook_wake.notify_one();
+    }
+}

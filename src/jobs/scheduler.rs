@@ -1,0 +1,122 @@
+//! The scheduler's live state: the fair queue, a wake-up for the dispatcher, the jobs
+//! running now (and which of them were asked to cancel), and per-job wake-ups for clients
+//! long-polling `GET /v1/proofs/{id}?wait=`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::queue::FairQueue;
+use crate::store::QueuedJob;
+
+/// Shared scheduler state (cheap to share behind an `Arc`).
+pub struct Scheduler {
+    queue: Mutex<FairQueue>,
+    wake: Notify,
+    running: Mutex<HashMap<String, String>>,
+    cancel: Mutex<HashSet<String>>,
+    watchers: Mutex<HashMap<String, Arc<Notify>>>,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Scheduler {
+    /// An empty scheduler; queued jobs gain a priority level per `aging`.
+    pub fn new(aging: Duration) -> Self {
+        Scheduler {
+            queue: Mutex::new(FairQueue::new(aging.as_millis() as i64)),
+            wake: Notify::new(),
+            running: Mutex::new(HashMap::new()),
+            cancel: Mutex::new(HashSet::new()),
+            watchers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Queues a job (already persisted as queued) and wakes the dispatcher.
+    pub fn push(&self, job: QueuedJob) {
+        lock(&self.queue).push(job);
+        self.wake.notify_one();
+    }
+
+    /// Removes a queued job; false if it is not in the queue.
+    pub fn remove(&self, id: &str) -> bool {
+        lock(&self.queue).remove(id)
+    }
+
+    /// Jobs in the queue.
+    pub fn depth(&self) -> usize {
+        lock(&self.queue).len()
+    }
+
+    /// Jobs running now.
+    pub fn running(&self) -> usize {
+        lock(&self.running).len()
+    }
+
+    /// Waits for the next job to run and marks it running in memory.
+    pub async fn next(&self) -> QueuedJob {
+        loop {
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let job = lock(&self.queue).pop(now_ms(), |_| true);
+            if let Some(job) = job {
+                lock(&self.running).insert(job.id.clone(), job.tenant_id.clone());
+                return job;
+            }
+            // Re-check now and then: aging changes the order, not whether a job exists,
+            // so this is only a safety net.
+            let _ = tokio::time::timeout(Duration::from_secs(5), notified).await;
+        }
+    }
+
+    /// The job ended (or was skipped): forget it and wake its watchers.
+    pub fn finished(&self, id: &str) {
+        lock(&self.running).remove(id);
+        lock(&self.cancel).remove(id);
+        self.notify(id);
+    }
+
+    /// Whether `id` is running in this process.
+    pub fn is_running(&self, id: &str) -> bool {
+        lock(&self.running).contains_key(id)
+    }
+
+    /// Asks a running job to be cancelled when its proof returns.
+    pub fn request_cancel(&self, id: &str) {
+        lock(&self.cancel).insert(id.to_string());
+    }
+
+    /// Whether cancellation was asked for `id`.
+    pub fn cancel_requested(&self, id: &str) -> bool {
+        lock(&self.cancel).contains(id)
+    }
+
+    /// Wakes clients waiting on `id`.
+    pub fn notify(&self, id: &str) {
+        if let Some(n) = lock(&self.watchers).remove(id) {
+            n.notify_waiters();
+        }
+    }
+
+    /// A wake-up for changes of `id`: enable the returned `Notify`'s `notified()` future
+    /// before reading the job, then await it.
+    pub fn watch(&self, id: &str) -> Arc<Notify> {
+        lock(&self.watchers)
+            .entry(id.to_string())
+            .or_insert_with(|| Arc::new(Notify::new()))
+            .clone()
+    }
+}

@@ -1,0 +1,285 @@
+//! `kiln serve`'s settings: command-line flags, then `KILN_*` environment variables, then an
+//! optional TOML file (`--config`), then the defaults documented on each field.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+/// Why the settings could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file cannot be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML for these settings.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message (names the key and line).
+        message: String,
+    },
+    /// An environment variable does not parse.
+    #[error("environment variable {name}={value:?}: {problem}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+        /// What was expected.
+        problem: String,
+    },
+    /// A setting is out of range.
+    #[error("setting {name}: {problem}")]
+    Invalid {
+        /// The setting.
+        name: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// `kiln serve` flags. Every flag is optional; see [`ServeConfig`] for the defaults.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [env KILN_LISTEN; default 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the database, proving keys and witnesses [env KILN_DATA_DIR; default ./kiln-data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// TOML file with any of these settings (keys as the flags, with underscores), plus `admin_key`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Device to prove on: cpu [env KILN_DEVICE].
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Jobs proved at once [env KILN_WORKERS; default 1: one proof already uses every core].
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Proving keys kept resident between jobs [env KILN_KEY_CACHE; default 4].
+    #[arg(long)]
+    pub key_cache: Option<usize>,
+    /// Per-table budget (MiB) for the CPU's precomputed MSM tables; pays back after ~40
+    /// proofs with one key [env KILN_PRECOMPUTE_MIB; default 0, off].
+    #[arg(long)]
+    pub precompute_mib: Option<usize>,
+    /// Largest witness request body in bytes [env KILN_MAX_BODY_BYTES; default 64 MiB].
+    #[arg(long)]
+    pub max_body_bytes: Option<u64>,
+    /// Largest zkey upload in bytes [env KILN_MAX_ZKEY_BYTES; default 4 GiB].
+    #[arg(long)]
+    pub max_zkey_bytes: Option<u64>,
+    /// Default per-tenant limit on queued jobs [env KILN_MAX_QUEUED_JOBS; default 10000].
+    #[arg(long)]
+    pub max_queued_jobs: Option<u64>,
+    /// Default per-tenant limit on unfinished (queued + running) jobs [env KILN_MAX_CONCURRENT_JOBS; default 10000].
+    #[arg(long)]
+    pub max_concurrent_jobs: Option<u64>,
+    /// Default per-tenant limit on stored zkey bytes [env KILN_MAX_STORED_BYTES; default 16 GiB].
+    #[arg(long)]
+    pub max_stored_bytes: Option<u64>,
+    /// Longest `?wait=` long-poll in seconds [env KILN_MAX_WAIT_SECS; default 60].
+    #[arg(long)]
+    pub max_wait_secs: Option<u64>,
+    /// Seconds of waiting that raise a queued job's priority by one [env KILN_AGING_SECS; default 30].
+    #[arg(long)]
+    pub aging_secs: Option<u64>,
+    /// Times a job is started before a crash-looping job is failed [env KILN_MAX_ATTEMPTS; default 3].
+    #[arg(long)]
+    pub max_attempts: Option<u32>,
+    /// Webhook delivery attempts before giving up [env KILN_WEBHOOK_ATTEMPTS; default 8].
+    #[arg(long)]
+    pub webhook_attempts: Option<u32>,
+    /// First webhook retry delay in ms, doubled per attempt up to 10 min [env KILN_WEBHOOK_BACKOFF_MS; default 1000].
+    #[arg(long)]
+    pub webhook_backoff_ms: Option<u64>,
+}
+
+/// The settings file (`--config`): the flags' names with underscores, plus the admin key.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    admin_key: Option<String>,
+    device: Option<String>,
+    workers: Option<usize>,
+    key_cache: Option<usize>,
+    precompute_mib: Option<usize>,
+    max_body_bytes: Option<u64>,
+    max_zkey_bytes: Option<u64>,
+    max_queued_jobs: Option<u64>,
+    max_concurrent_jobs: Option<u64>,
+    max_stored_bytes: Option<u64>,
+    max_wait_secs: Option<u64>,
+    aging_secs: Option<u64>,
+    max_attempts: Option<u32>,
+    webhook_attempts: Option<u32>,
+    webhook_backoff_ms: Option<u64>,
+}
+
+/// Resolved settings of one `kiln serve` process.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// The admin key from `KILN_ADMIN_KEY` or the config file, if set.
+    pub admin_key: Option<String>,
+    /// Device spec.
+    pub device: String,
+    /// Concurrent proofs.
+    pub workers: usize,
+    /// Resident proving keys.
+    pub key_cache: usize,
+    /// CPU precompute budget per table, bytes.
+    pub precompute_bytes: usize,
+    /// Witness body limit.
+    pub max_body_bytes: u64,
+    /// Zkey upload limit.
+    pub max_zkey_bytes: u64,
+    /// Default queued-jobs quota.
+    pub max_queued_jobs: u64,
+    /// Default unfinished-jobs quota.
+    pub max_concurrent_jobs: u64,
+    /// Default stored-bytes quota.
+    pub max_stored_bytes: u64,
+    /// Longest long-poll.
+    pub max_wait_secs: u64,
+    /// Priority aging period.
+    pub aging_secs: u64,
+    /// Starts before a job is failed.
+    pub max_attempts: u32,
+    /// Webhook attempts.
+    pub webhook_attempts: u32,
+    /// First webhook retry delay.
+    pub webhook_backoff_ms: u64,
+}
+
+fn env_value<T: FromStr>(name: &str) -> Result<Option<T>, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v.parse().map(Some).map_err(|e: T::Err| ConfigError::Env {
+            name: name.to_string(),
+            value: v.clone(),
+            problem: e.to_string(),
+        }),
+        _ => Ok(None),
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+impl ServeConfig {
+    /// Resolves flags, environment, config file and defaults.
+    pub fn resolve(args: ServeArgs) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(p) => read_file(p)?,
+            None => FileConfig::default(),
+        };
+        macro_rules! pick {
+            ($field:ident, $env:literal, $default:expr) => {
+                match args.$field.clone() {
+                    Some(v) => v,
+                    None => match env_value($env)? {
+                        Some(v) => v,
+                        None => file.$field.clone().unwrap_or($default),
+                    },
+                }
+            };
+        }
+        const MIB: u64 = 1 << 20;
+        let cfg = ServeConfig {
+            listen: pick!(listen, "KILN_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir: pick!(data_dir, "KILN_DATA_DIR", PathBuf::from("kiln-data")),
+            admin_key: env_value::<String>("KILN_ADMIN_KEY")?.or(file.admin_key.clone()),
+            device: pick!(device, "KILN_DEVICE", "cpu".to_string()),
+            workers: pick!(workers, "KILN_WORKERS", 1),
+            key_cache: pick!(key_cache, "KILN_KEY_CACHE", 4),
+            precompute_bytes: pick!(precompute_mib, "KILN_PRECOMPUTE_MIB", 0)
+                .saturating_mul(1 << 20),
+            max_body_bytes: pick!(max_body_bytes, "KILN_MAX_BODY_BYTES", 64 * MIB),
+            max_zkey_bytes: pick!(max_zkey_bytes, "KILN_MAX_ZKEY_BYTES", 4096 * MIB),
+            max_queued_jobs: pick!(max_queued_jobs, "KILN_MAX_QUEUED_JOBS", 10_000),
+            max_concurrent_jobs: pick!(max_concurrent_jobs, "KILN_MAX_CONCURRENT_JOBS", 10_000),
+            max_stored_bytes: pick!(max_stored_bytes, "KILN_MAX_STORED_BYTES", 16384 * MIB),
+            max_wait_secs: pick!(max_wait_secs, "KILN_MAX_WAIT_SECS", 60),
+            aging_secs: pick!(aging_secs, "KILN_AGING_SECS", 30),
+            max_attempts: pick!(max_attempts, "KILN_MAX_ATTEMPTS", 3),
+            webhook_attempts: pick!(webhook_attempts, "KILN_WEBHOOK_ATTEMPTS", 8),
+            webhook_backoff_ms: pick!(webhook_backoff_ms, "KILN_WEBHOOK_BACKOFF_MS", 1000),
+        };
+        let positive = |name: &'static str, v: u64| {
+            if v == 0 {
+                Err(ConfigError::Invalid {
+                    name,
+                    problem: "must be at least 1".into(),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        positive("workers", cfg.workers as u64)?;
+        positive("key_cache", cfg.key_cache as u64)?;
+        positive("max_attempts", cfg.max_attempts as u64)?;
+        positive("webhook_attempts", cfg.webhook_attempts as u64)?;
+        positive("aging_secs", cfg.aging_secs)?;
+        if matches!(&cfg.admin_key, Some(k) if k.len() < 16) {
+            return Err(ConfigError::Invalid {
+                name: "admin_key",
+                problem: "must be at least 16 characters".into(),
+            });
+        }
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kiln.toml");
+        std::fs::write(&path, "workers = 3\nkey_cache = 7\n").unwrap();
+        let cfg = ServeConfig::resolve(ServeArgs {
+            config: Some(path.clone()),
+            workers: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(cfg.workers, 2);
+        assert_eq!(cfg.key_cache, 7);
+        assert_eq!(cfg.max_wait_secs, 60);
+
+        std::fs::write(&path, "wokers = 3\n").unwrap();
+        let err = ServeConfig::resolve(ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("wokers"), "{err}");
+    }
+}

@@ -1,0 +1,196 @@
+//! `kiln serve`: the control-plane daemon. Opens the data dir (one process per dir, by
+//! lock), the store, the device; recovers jobs left by a previous process (running ones
+//! run again, queued ones stay queued); then serves the REST API while the dispatcher
+//! proves jobs and the webhook sender reports them.
+//!
+//! On start it prints `kiln serve: listening on http://ADDR` on stdout (with the real port
+//! when `--listen` asked for port 0), and a generated admin key once, when there is none.
+
+pub mod config;
+pub mod metrics;
+pub mod secrets;
+pub mod state;
+
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Mutex, Notify};
+
+pub use config::{ConfigError, ServeArgs, ServeConfig};
+use state::{AppState, DataDirs};
+
+use crate::device::DeviceError;
+use crate::jobs::devices::ProvingDevice;
+use crate::jobs::keycache::KeyCache;
+use crate::jobs::scheduler::{now_ms, Scheduler};
+use crate::store::{SqliteStore, Store, StoreError};
+
+/// Meta key of the generated admin key's hash.
+const ADMIN_HASH_KEY: &str = "admin_key_sha256";
+
+/// Why the daemon could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Bad settings.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A file or directory of the data dir.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Another process serves this data dir.
+    #[error("{0}: another kiln serve process is using this data dir")]
+    Locked(PathBuf),
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The proving device.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    /// The listen address.
+    #[error("cannot listen on {addr}: {message}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        message: String,
+    },
+}
+
+fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ServeError + '_ {
+    move |source| ServeError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Runs the daemon until SIGINT/SIGTERM.
+pub fn run(args: ServeArgs) -> Result<(), ServeError> {
+    let cfg = ServeConfig::resolve(args)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("kiln-serve")
+        .build()
+        .map_err(io(std::path::Path::new("<tokio runtime>")))?;
+    rt.block_on(serve(cfg))
+}
+
+async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
+    let dirs = DataDirs::new(cfg.data_dir.clone());
+    for d in [&dirs.root, &dirs.circuits, &dirs.witnesses, &dirs.tmp] {
+        std::fs::create_dir_all(d).map_err(io(d))?;
+    }
+    let lock_path = dirs.root.join("kiln.lock");
+    let lock = File::create(&lock_path).map_err(io(&lock_path))?;
+    if lock.try_lock().is_err() {
+        return Err(ServeError::Locked(dirs.root.clone()));
+    }
+    // Uploads that were in flight when a previous process stopped.
+    if let Ok(entries) = std::fs::read_dir(&dirs.tmp) {
+        for e in entries.flatten() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dirs.root.join("kiln.db")).await?);
+    let admin_key_hash = match &cfg.admin_key {
+        Some(k) => secrets::hash_key(k),
+        None => match store.meta_get(ADMIN_HASH_KEY).await? {
+            Some(h) => h,
+            None => {
+                let key = secrets::new_secret(secrets::ADMIN_KEY_PREFIX);
+                let h = secrets::hash_key(&key);
+                store.meta_set(ADMIN_HASH_KEY, &h).await?;
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(
+                    out,
+                    "kiln serve: generated admin key (shown once; only its hash is stored): {key}"
+                );
+                let _ = out.flush();
+                h
+            }
+        },
+    };
+    let device = ProvingDevice::open(&cfg.device, cfg.precompute_bytes)?;
+    let state = Arc::new(AppState {
+        sched: Scheduler::new(Duration::from_secs(cfg.aging_secs)),
+        keys: KeyCache::new(cfg.key_cache),
+        metrics: Default::default(),
+        submit_lock: Mutex::new(()),
+        webhook_wake: Notify::new(),
+        ready: Default::default(),
+        started: Instant::now(),
+        device,
+        admin_key_hash,
+        store: store.clone(),
+        dirs,
+        cfg: cfg.clone(),
+    });
+
+    // Recovery: jobs a previous process left running go back in the queue.
+    let (requeued, failed) = store.recover_running(cfg.max_attempts, now_ms()).await?;
+    for id in &failed {
+        tracing::warn!(job = %id, "job failed: the server stopped too often while proving it");
+    }
+    let queued = store.queued_jobs().await?;
+    tracing::info!(
+        requeued = requeued.len(),
+        failed = failed.len(),
+        queued = queued.len(),
+        "recovered jobs from the store"
+    );
+    for q in queued {
+        state.sched.push(q);
+    }
+
+    let routes = crate::api::routes(state.clone());
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = ctrl_c => {},
+                        _ = term.recv() => {},
+                    }
+                }
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+        tracing::info!("shutting down: no new requests; unfinished jobs resume at the next start");
+    };
+    let (addr, server) = warp::serve(routes)
+        .try_bind_with_graceful_shutdown(cfg.listen, shutdown)
+        .map_err(|e| ServeError::Bind {
+            addr: cfg.listen,
+            message: e.to_string(),
+        })?;
+    tokio::spawn(crate::jobs::runner::dispatch(state.clone()));
+    tokio::spawn(crate::jobs::webhook::deliver(state.clone()));
+    state.ready.store(true, Ordering::Release);
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "kiln serve: listening on http://{addr}");
+        let _ = out.flush();
+    }
+    tracing::info!(%addr, data_dir = %cfg.data_dir.display(), device = %state.device.spec, workers = cfg.workers, "kiln serve is up");
+    server.await;
+    drop(lock);
+    Ok(())
+}

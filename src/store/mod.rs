@@ -1,0 +1,142 @@
+//! The control plane's durable state: tenants, API keys, circuits, proof jobs, idempotency
+//! records and webhook deliveries, behind the [`Store`] trait.
+//!
+//! [`sqlite::SqliteStore`] is the embedded default (one database file, WAL mode, migrations
+//! from `migrations/`). A fleet backend (PostgreSQL) implements the same trait. Every
+//! method that answers a client's write commits before it returns, so a 2xx answer means
+//! the change survives `kill -9`.
+
+pub mod models;
+pub mod sqlite;
+
+pub use models::*;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed the operation.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Applying the schema migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value does not decode (a corrupted or foreign database).
+    #[error("corrupt row in table {table}: {problem}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// The control plane's persistence interface.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// A value from the settings table.
+    async fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Sets a value in the settings table.
+    async fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError>;
+
+    /// Creates a tenant together with its first API key (hash only).
+    async fn create_tenant(&self, tenant: &Tenant, key: &ApiKey) -> Result<(), StoreError>;
+    /// One tenant.
+    async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError>;
+    /// Every tenant, oldest first.
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError>;
+
+    /// Adds an API key to a tenant.
+    async fn add_api_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+    /// A tenant's keys (revoked ones too), oldest first.
+    async fn list_api_keys(&self, tenant_id: &str) -> Result<Vec<ApiKey>, StoreError>;
+    /// Revokes a tenant's key; false if the tenant has no such key.
+    async fn revoke_api_key(
+        &self,
+        tenant_id: &str,
+        key_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// The live (unrevoked) key with this hash.
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Records that a tenant has a circuit; false if it already had it.
+    async fn add_circuit(&self, circuit: &Circuit) -> Result<bool, StoreError>;
+    /// A tenant's circuit.
+    async fn get_circuit(&self, tenant_id: &str, id: &str) -> Result<Option<Circuit>, StoreError>;
+    /// A tenant's circuits, oldest first.
+    async fn list_circuits(&self, tenant_id: &str) -> Result<Vec<Circuit>, StoreError>;
+    /// Removes a tenant's circuit unless its unfinished jobs use it. Returns what happened
+    /// and how many tenants still hold the same zkey.
+    async fn delete_circuit(&self, tenant_id: &str, id: &str)
+        -> Result<DeleteCircuit, StoreError>;
+    /// Sum of the tenant's circuits' sizes.
+    async fn stored_bytes(&self, tenant_id: &str) -> Result<u64, StoreError>;
+
+    /// Inserts jobs (and the idempotency record answering for them) in one transaction;
+    /// returns each job's insertion sequence number (its age in the queue).
+    async fn insert_jobs(
+        &self,
+        jobs: &[NewJob],
+        idem: Option<&IdempotencyRecord>,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// A tenant's idempotency record.
+    async fn find_idempotency(
+        &self,
+        tenant_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// One job.
+    async fn get_job(&self, id: &str) -> Result<Option<Job>, StoreError>;
+    /// A tenant's jobs, newest first.
+    async fn list_jobs(&self, tenant_id: &str, filter: &JobFilter) -> Result<Vec<Job>, StoreError>;
+    /// A tenant's (queued, running) job counts.
+    async fn active_counts(&self, tenant_id: &str) -> Result<(u64, u64), StoreError>;
+    /// Jobs by status over all tenants.
+    async fn status_counts(&self) -> Result<Vec<(JobStatus, u64)>, StoreError>;
+    /// Every queued job, oldest first (to rebuild the in-memory queue at start).
+    async fn queued_jobs(&self) -> Result<Vec<QueuedJob>, StoreError>;
+    /// Puts jobs left `running` by a previous process back in the queue (attempts + 1) and
+    /// fails those that already had `max_attempts`. Returns (requeued, failed) job ids.
+    async fn recover_running(
+        &self,
+        max_attempts: u32,
+        now: i64,
+    ) -> Result<(Vec<String>, Vec<String>), StoreError>;
+    /// queued → running; false if the job is no longer queued (cancelled meanwhile).
+    async fn mark_running(&self, id: &str, now: i64) -> Result<bool, StoreError>;
+    /// running → a final state, with the webhook delivery to make (same transaction).
+    async fn finish_job(
+        &self,
+        id: &str,
+        outcome: &JobOutcome,
+        webhook: Option<&NewWebhook>,
+    ) -> Result<(), StoreError>;
+    /// queued → cancelled; false if the job was not queued.
+    async fn cancel_queued(
+        &self,
+        id: &str,
+        now: i64,
+        webhook: Option<&NewWebhook>,
+    ) -> Result<bool, StoreError>;
+    /// Flags a running job to be cancelled when its proof returns; false if not running.
+    async fn request_cancel(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Usage per tenant (one tenant, or all).
+    async fn usage(&self, tenant_id: Option<&str>) -> Result<Vec<Usage>, StoreError>;
+
+    /// Webhook deliveries due at `now`.
+    async fn due_webhooks(&self, now: i64, limit: u32) -> Result<Vec<Webhook>, StoreError>;
+    /// The earliest pending delivery time, if any delivery is pending.
+    async fn next_webhook_at(&self) -> Result<Option<i64>, StoreError>;
+    /// Records a delivery attempt: delivered, retry at `retry_at`, or given up.
+    async fn webhook_attempted(
+        &self,
+        id: i64,
+        result: &WebhookAttempt,
+    ) -> Result<(), StoreError>;
+    /// Cheap liveness query.
+    async fn ping(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,801 @@
+//! The embedded store: one SQLite database file in WAL mode with `synchronous = FULL` (a
+//! commit is on disk before the call returns), schema from `migrations/`.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::Row;
+
+use super::models::*;
+use super::{Store, StoreError};
+
+/// The SQLite-backed [`Store`].
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+const JOB_COLUMNS: &str = "seq, id, tenant_id, circuit_id, batch_id, status, priority, \
+    webhook_url, witness_path, n_constraints, attempts, cancel_requested, created_at, \
+    started_at, finished_at, proof, public_signals, calldata, timings, devices, error_code, \
+    error_message";
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+fn u(v: i64) -> u64 {
+    v.max(0) as u64
+}
+
+fn tenant_from_row(r: &SqliteRow) -> Result<Tenant, StoreError> {
+    let opt = |c: &str| -> Result<Option<u64>, StoreError> {
+        Ok(r.try_get::<Option<i64>, _>(c)?.map(u))
+    };
+    Ok(Tenant {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        created_at: r.try_get("created_at")?,
+        webhook_secret: r.try_get("webhook_secret")?,
+        quotas: Quotas {
+            max_queued_jobs: opt("max_queued_jobs")?,
+            max_concurrent_jobs: opt("max_concurrent_jobs")?,
+            max_stored_bytes: opt("max_stored_bytes")?,
+        },
+    })
+}
+
+fn key_from_row(r: &SqliteRow) -> Result<ApiKey, StoreError> {
+    Ok(ApiKey {
+        id: r.try_get("id")?,
+        tenant_id: r.try_get("tenant_id")?,
+        key_hash: r.try_get("key_hash")?,
+        prefix: r.try_get("prefix")?,
+        label: r.try_get("label")?,
+        created_at: r.try_get("created_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
+}
+
+fn circuit_from_row(r: &SqliteRow) -> Result<Circuit, StoreError> {
+    Ok(Circuit {
+        id: r.try_get("id")?,
+        tenant_id: r.try_get("tenant_id")?,
+        curve: r.try_get("curve")?,
+        n_public: u(r.try_get("n_public")?),
+        n_vars: u(r.try_get("n_vars")?),
+        domain_size: u(r.try_get("domain_size")?),
+        n_constraints: u(r.try_get("n_constraints")?),
+        size_bytes: u(r.try_get("size_bytes")?),
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn status_from(s: &str) -> Result<JobStatus, StoreError> {
+    JobStatus::from_str(s).map_err(|problem| StoreError::Corrupt {
+        table: "jobs",
+        problem,
+    })
+}
+
+fn job_from_row(r: &SqliteRow) -> Result<Job, StoreError> {
+    let status: String = r.try_get("status")?;
+    Ok(Job {
+        seq: r.try_get("seq")?,
+        id: r.try_get("id")?,
+        tenant_id: r.try_get("tenant_id")?,
+        circuit_id: r.try_get("circuit_id")?,
+        batch_id: r.try_get("batch_id")?,
+        status: status_from(&status)?,
+        priority: r.try_get("priority")?,
+        webhook_url: r.try_get("webhook_url")?,
+        witness_path: r.try_get("witness_path")?,
+        n_constraints: u(r.try_get("n_constraints")?),
+        attempts: u(r.try_get("attempts")?) as u32,
+        cancel_requested: r.try_get::<i64, _>("cancel_requested")? != 0,
+        created_at: r.try_get("created_at")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+        proof: r.try_get("proof")?,
+        public_signals: r.try_get("public_signals")?,
+        calldata: r.try_get("calldata")?,
+        timings: r.try_get("timings")?,
+        devices: r.try_get("devices")?,
+        error_code: r.try_get("error_code")?,
+        error_message: r.try_get("error_message")?,
+    })
+}
+
+async fn insert_webhook<'e, E>(exec: E, w: &NewWebhook) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query(
+        "INSERT INTO webhooks (job_id, tenant_id, url, body, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&w.job_id)
+    .bind(&w.tenant_id)
+    .bind(&w.url)
+    .bind(&w.body)
+    .bind(w.next_attempt_at)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn create_tenant(&self, t: &Tenant, key: &ApiKey) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO tenants (id, name, created_at, webhook_secret, max_queued_jobs, \
+             max_concurrent_jobs, max_stored_bytes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&t.id)
+        .bind(&t.name)
+        .bind(t.created_at)
+        .bind(&t.webhook_secret)
+        .bind(t.quotas.max_queued_jobs.map(|v| v as i64))
+        .bind(t.quotas.max_concurrent_jobs.map(|v| v as i64))
+        .bind(t.quotas.max_stored_bytes.map(|v| v as i64))
+        .execute(&mut *tx)
+        .await?;
+        insert_key(&mut *tx, key).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {
+        sqlx::query("SELECT * FROM tenants WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| tenant_from_row(&r))
+            .transpose()
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        sqlx::query("SELECT * FROM tenants ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(tenant_from_row)
+            .collect()
+    }
+
+    async fn add_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        insert_key(&self.pool, key).await
+    }
+
+    async fn list_api_keys(&self, tenant_id: &str) -> Result<Vec<ApiKey>, StoreError> {
+        sqlx::query("SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id")
+            .bind(tenant_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(key_from_row)
+            .collect()
+    }
+
+    async fn revoke_api_key(
+        &self,
+        tenant_id: &str,
+        key_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let exists: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT revoked_at FROM api_keys WHERE tenant_id = ? AND id = ?")
+                .bind(tenant_id)
+                .bind(key_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        match exists {
+            None => Ok(false),
+            Some(Some(_)) => Ok(true),
+            Some(None) => {
+                sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ?")
+                    .bind(now)
+                    .bind(tenant_id)
+                    .bind(key_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(true)
+            }
+        }
+    }
+
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        sqlx::query("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
+            .bind(key_hash)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| key_from_row(&r))
+            .transpose()
+    }
+
+    async fn add_circuit(&self, c: &Circuit) -> Result<bool, StoreError> {
+        let res = sqlx::query(
+            "INSERT INTO circuits (tenant_id, id, curve, n_public, n_vars, domain_size, \
+             n_constraints, size_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT(tenant_id, id) DO NOTHING",
+        )
+        .bind(&c.tenant_id)
+        .bind(&c.id)
+        .bind(&c.curve)
+        .bind(c.n_public as i64)
+        .bind(c.n_vars as i64)
+        .bind(c.domain_size as i64)
+        .bind(c.n_constraints as i64)
+        .bind(c.size_bytes as i64)
+        .bind(c.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    async fn get_circuit(&self, tenant_id: &str, id: &str) -> Result<Option<Circuit>, StoreError> {
+        sqlx::query("SELECT * FROM circuits WHERE tenant_id = ? AND id = ?")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| circuit_from_row(&r))
+            .transpose()
+    }
+
+    async fn list_circuits(&self, tenant_id: &str) -> Result<Vec<Circuit>, StoreError> {
+        sqlx::query("SELECT * FROM circuits WHERE tenant_id = ? ORDER BY created_at, id")
+            .bind(tenant_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(circuit_from_row)
+            .collect()
+    }
+
+    async fn delete_circuit(
+        &self,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<DeleteCircuit, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM circuits WHERE tenant_id = ? AND id = ?")
+                .bind(tenant_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if found.is_none() {
+            return Ok(DeleteCircuit::NotFound);
+        }
+        let active: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND circuit_id = ? \
+             AND status IN ('queued', 'running')",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if active > 0 {
+            return Ok(DeleteCircuit::InUse(u(active)));
+        }
+        sqlx::query("DELETE FROM circuits WHERE tenant_id = ? AND id = ?")
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM circuits WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(DeleteCircuit::Deleted {
+            remaining_holders: u(remaining),
+        })
+    }
+
+    async fn stored_bytes(&self, tenant_id: &str) -> Result<u64, StoreError> {
+        let v: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(size_bytes), 0) FROM circuits WHERE tenant_id = ?",
+        )
+        .bind(tenant_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u(v))
+    }
+
+    async fn insert_jobs(
+        &self,
+        jobs: &[NewJob],
+        idem: Option<&IdempotencyRecord>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut seqs = Vec::with_capacity(jobs.len());
+        for j in jobs {
+            let res = sqlx::query(
+                "INSERT INTO jobs (id, tenant_id, circuit_id, batch_id, status, priority, \
+                 webhook_url, witness_path, n_constraints, created_at) \
+                 VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+            )
+            .bind(&j.id)
+            .bind(&j.tenant_id)
+            .bind(&j.circuit_id)
+            .bind(&j.batch_id)
+            .bind(j.priority)
+            .bind(&j.webhook_url)
+            .bind(&j.witness_path)
+            .bind(j.n_constraints as i64)
+            .bind(j.created_at)
+            .execute(&mut *tx)
+            .await?;
+            seqs.push(res.last_insert_rowid());
+        }
+        if let Some(r) = idem {
+            sqlx::query(
+                "INSERT INTO idempotency (tenant_id, key, request_digest, response, created_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&r.tenant_id)
+            .bind(&r.key)
+            .bind(&r.request_digest)
+            .bind(&r.response)
+            .bind(r.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(seqs)
+    }
+
+    async fn find_idempotency(
+        &self,
+        tenant_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM idempotency WHERE tenant_id = ? AND key = ?")
+            .bind(tenant_id)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(IdempotencyRecord {
+                tenant_id: r.try_get("tenant_id")?,
+                key: r.try_get("key")?,
+                request_digest: r.try_get("request_digest")?,
+                response: r.try_get("response")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<Job>, StoreError> {
+        sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| job_from_row(&r))
+            .transpose()
+    }
+
+    async fn list_jobs(&self, tenant_id: &str, f: &JobFilter) -> Result<Vec<Job>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = ? \
+             AND (? IS NULL OR status = ?) AND (? IS NULL OR circuit_id = ?) \
+             AND (? IS NULL OR batch_id = ?) ORDER BY seq DESC LIMIT ?"
+        );
+        let status = f.status.map(|s| s.as_str());
+        sqlx::query(&sql)
+            .bind(tenant_id)
+            .bind(status)
+            .bind(status)
+            .bind(&f.circuit_id)
+            .bind(&f.circuit_id)
+            .bind(&f.batch_id)
+            .bind(&f.batch_id)
+            .bind(f.limit as i64)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(job_from_row)
+            .collect()
+    }
+
+    async fn active_counts(&self, tenant_id: &str) -> Result<(u64, u64), StoreError> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(status = 'queued'), 0) AS q, COALESCE(SUM(status = 'running'), 0) AS r \
+             FROM jobs WHERE tenant_id = ? AND status IN ('queued', 'running')",
+        )
+        .bind(tenant_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((u(row.try_get("q")?), u(row.try_get("r")?)))
+    }
+
+    async fn status_counts(&self) -> Result<Vec<(JobStatus, u64)>, StoreError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let s: String = r.try_get("status")?;
+                Ok((status_from(&s)?, u(r.try_get("n")?)))
+            })
+            .collect()
+    }
+
+    async fn queued_jobs(&self) -> Result<Vec<QueuedJob>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, id, tenant_id, priority, created_at FROM jobs WHERE status = 'queued' ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(QueuedJob {
+                    seq: r.try_get("seq")?,
+                    id: r.try_get("id")?,
+                    tenant_id: r.try_get("tenant_id")?,
+                    priority: r.try_get("priority")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn recover_running(
+        &self,
+        max_attempts: u32,
+        now: i64,
+    ) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query("SELECT id, attempts FROM jobs WHERE status = 'running'")
+            .fetch_all(&mut *tx)
+            .await?;
+        let (mut requeued, mut failed) = (Vec::new(), Vec::new());
+        for r in rows {
+            let id: String = r.try_get("id")?;
+            let attempts = u(r.try_get("attempts")?);
+            if attempts >= max_attempts as u64 {
+                sqlx::query(
+                    "UPDATE jobs SET status = 'failed', finished_at = ?, error_code = 'interrupted', \
+                     error_message = ? WHERE id = ?",
+                )
+                .bind(now)
+                .bind(format!(
+                    "the server stopped {attempts} times while proving this job; it is not retried again"
+                ))
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+                failed.push(id);
+            } else {
+                sqlx::query(
+                    "UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?",
+                )
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+                requeued.push(id);
+            }
+        }
+        tx.commit().await?;
+        Ok((requeued, failed))
+    }
+
+    async fn mark_running(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let res = sqlx::query(
+            "UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1 \
+             WHERE id = ? AND status = 'queued'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    async fn finish_job(
+        &self,
+        id: &str,
+        o: &JobOutcome,
+        webhook: Option<&NewWebhook>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (code, message) = match &o.error {
+            Some((c, m)) => (Some(c.as_str()), Some(m.as_str())),
+            None => (None, None),
+        };
+        sqlx::query(
+            "UPDATE jobs SET status = ?, finished_at = ?, proof = ?, public_signals = ?, \
+             calldata = ?, timings = ?, devices = ?, device_ms = ?, error_code = ?, \
+             error_message = ? WHERE id = ?",
+        )
+        .bind(o.status.as_str())
+        .bind(o.finished_at)
+        .bind(&o.proof)
+        .bind(&o.public_signals)
+        .bind(&o.calldata)
+        .bind(&o.timings)
+        .bind(&o.devices)
+        .bind(o.device_ms as i64)
+        .bind(code)
+        .bind(message)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(w) = webhook {
+            insert_webhook(&mut *tx, w).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn cancel_queued(
+        &self,
+        id: &str,
+        now: i64,
+        webhook: Option<&NewWebhook>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "UPDATE jobs SET status = 'cancelled', finished_at = ?, error_code = 'cancelled', \
+             error_message = 'cancelled by the tenant before it started' \
+             WHERE id = ? AND status = 'queued'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let done = res.rows_affected() == 1;
+        if done {
+            if let Some(w) = webhook {
+                insert_webhook(&mut *tx, w).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn request_cancel(&self, id: &str) -> Result<bool, StoreError> {
+        let res = sqlx::query(
+            "UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND status = 'running'",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    async fn usage(&self, tenant_id: Option<&str>) -> Result<Vec<Usage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.id AS tenant_id, \
+               (SELECT COUNT(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'succeeded') AS proofs, \
+               (SELECT COUNT(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'failed') AS failed, \
+               (SELECT COUNT(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'cancelled') AS cancelled, \
+               (SELECT COALESCE(SUM(n_constraints), 0) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'succeeded') AS constraints, \
+               (SELECT COALESCE(SUM(device_ms), 0) FROM jobs j WHERE j.tenant_id = t.id) AS device_ms, \
+               (SELECT COALESCE(SUM(size_bytes), 0) FROM circuits c WHERE c.tenant_id = t.id) AS stored \
+             FROM tenants t WHERE (? IS NULL OR t.id = ?) ORDER BY t.created_at, t.id",
+        )
+        .bind(tenant_id)
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Usage {
+                    tenant_id: r.try_get("tenant_id")?,
+                    proofs: u(r.try_get("proofs")?),
+                    failed: u(r.try_get("failed")?),
+                    cancelled: u(r.try_get("cancelled")?),
+                    constraints_proven: u(r.try_get("constraints")?),
+                    device_seconds: u(r.try_get("device_ms")?) as f64 / 1e3,
+                    stored_bytes: u(r.try_get("stored")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn due_webhooks(&self, now: i64, limit: u32) -> Result<Vec<Webhook>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, job_id, tenant_id, url, body, attempts FROM webhooks \
+             WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= ? \
+             ORDER BY next_attempt_at, id LIMIT ?",
+        )
+        .bind(now)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Webhook {
+                    id: r.try_get("id")?,
+                    job_id: r.try_get("job_id")?,
+                    tenant_id: r.try_get("tenant_id")?,
+                    url: r.try_get("url")?,
+                    body: r.try_get("body")?,
+                    attempts: u(r.try_get("attempts")?) as u32,
+                })
+            })
+            .collect()
+    }
+
+    async fn next_webhook_at(&self) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM webhooks WHERE delivered_at IS NULL AND gave_up_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn webhook_attempted(&self, id: i64, a: &WebhookAttempt) -> Result<(), StoreError> {
+        let q = match a {
+            WebhookAttempt::Delivered { at } => {
+                sqlx::query("UPDATE webhooks SET attempts = attempts + 1, delivered_at = ?, last_error = NULL WHERE id = ?")
+                    .bind(*at)
+                    .bind(id)
+            }
+            WebhookAttempt::Retry { retry_at, error } => sqlx::query(
+                "UPDATE webhooks SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+            )
+            .bind(*retry_at)
+            .bind(error.clone())
+            .bind(id),
+            WebhookAttempt::GaveUp { at, error } => sqlx::query(
+                "UPDATE webhooks SET attempts = attempts + 1, gave_up_at = ?, last_error = ? WHERE id = ?",
+            )
+            .bind(*at)
+            .bind(error.clone())
+            .bind(id),
+        };
+        q.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+async fn insert_key<'e, E>(exec: E, k: &ApiKey) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query(
+        "INSERT INTO api_keys (id, tenant_id, key_hash, prefix, label, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&k.id)
+    .bind(&k.tenant_id)
+    .bind(&k.key_hash)
+    .bind(&k.prefix)
+    .bind(&k.label)
+    .bind(k.created_at)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant(id: &str) -> (Tenant, ApiKey) {
+        (
+            Tenant {
+                id: id.into(),
+                name: format!("tenant {id}"),
+                created_at: 1,
+                webhook_secret: "s".into(),
+                quotas: Quotas::default(),
+            },
+            ApiKey {
+                id: format!("k-{id}"),
+                tenant_id: id.into(),
+                key_hash: format!("hash-{id}"),
+                prefix: "kiln_".into(),
+                label: None,
+                created_at: 1,
+                revoked_at: None,
+            },
+        )
+    }
+
+    fn job(id: &str, tenant: &str) -> NewJob {
+        NewJob {
+            id: id.into(),
+            tenant_id: tenant.into(),
+            circuit_id: "c".into(),
+            batch_id: None,
+            priority: 0,
+            webhook_url: None,
+            witness_path: "w".into(),
+            n_constraints: 10,
+            created_at: 2,
+        }
+    }
+
+    #[tokio::test]
+    async fn jobs_survive_a_reopen_and_running_ones_are_requeued() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("kiln.db");
+        {
+            let s = SqliteStore::open(&db).await.unwrap();
+            let (t, k) = tenant("a");
+            s.create_tenant(&t, &k).await.unwrap();
+            s.insert_jobs(&[job("j1", "a"), job("j2", "a")], None)
+                .await
+                .unwrap();
+            assert!(s.mark_running("j1", 3).await.unwrap());
+            assert!(!s.mark_running("j1", 3).await.unwrap(), "already running");
+        }
+        let s = SqliteStore::open(&db).await.unwrap();
+        let (requeued, failed) = s.recover_running(3, 4).await.unwrap();
+        assert_eq!(requeued, vec!["j1".to_string()]);
+        assert!(failed.is_empty());
+        let q = s.queued_jobs().await.unwrap();
+        assert_eq!(q.len(), 2);
+        assert_eq!(s.get_job("j1").await.unwrap().unwrap().attempts, 1);
+        assert_eq!(s.active_counts("a").await.unwrap(), (2, 0));
+        assert!(s.find_api_key("hash-a").await.unwrap().is_some());
+        assert!(s.revoke_api_key("a", "k-a", 5).await.unwrap());
+        assert!(s.find_api_key("hash-a").await.unwrap().is_none());
+        assert!(!s.revoke_api_key("b", "k-a", 5).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_job_interrupted_too_often_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("kiln.db")).await.unwrap();
+        let (t, k) = tenant("a");
+        s.create_tenant(&t, &k).await.unwrap();
+        s.insert_jobs(&[job("j1", "a")], None).await.unwrap();
+        for _ in 0..2 {
+            assert!(s.mark_running("j1", 3).await.unwrap());
+            s.recover_running(2, 4).await.unwrap();
+        }
+        let j = s.get_job("j1").await.unwrap().unwrap();
+        assert_eq!(j.status, JobStatus::Failed);
+        assert_eq!(j.error_code.as_deref(), Some("interrupted"));
+    }
+}
