@@ -184,13 +184,14 @@ impl<C: Curve> Device<C> for CpuDevice<C> {
 
     fn release(&self, bases: &BasesHandle) -> Result<(), DeviceError> {
         let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
-        match tables.remove(&bases.id) {
-            Some(_) if bases.device == self.info.spec => Ok(()),
-            _ => Err(DeviceError::UnknownBases {
-                device: self.info.spec,
-                id: bases.id,
-            }),
+        // Check ownership first: another device's handle must not free one of ours.
+        if bases.device == self.info.spec && tables.remove(&bases.id).is_some() {
+            return Ok(());
         }
+        Err(DeviceError::UnknownBases {
+            device: self.info.spec,
+            id: bases.id,
+        })
     }
 
     fn msm_g1(

@@ -267,7 +267,7 @@ impl<C: Curve> Fleet<C> {
                     st.used.insert(*k);
                     v
                 }
-                Err(e) if *k != 0 => {
+                Err(e) if *k != 0 && is_device_fault(&e) => {
                     self.fault(&mut self.lock(), *k, &e.to_string());
                     // Redo this part on the CPU, which holds every table.
                     let cpu = handles[0].as_ref().ok_or(DeviceError::UnknownBases {
@@ -302,14 +302,21 @@ impl<C: Curve> Fleet<C> {
         len: usize,
         load: impl Fn(&dyn Device<C>) -> Result<BasesHandle, DeviceError>,
     ) -> Result<BasesHandle, DeviceError> {
+        let quarantined: Vec<bool> = self.lock().health.iter().map(|h| h.quarantined).collect();
         let mut handles = Vec::with_capacity(self.members.len());
         for (k, m) in self.members.iter().enumerate() {
+            if quarantined[k] {
+                handles.push(None);
+                continue;
+            }
             match load(m.as_ref()) {
                 Ok(h) => handles.push(Some(h)),
                 // The CPU must hold every table: it is the fallback.
                 Err(e) if k == 0 => return Err(e),
+                // A device that cannot hold this table (e.g. out of memory) just does not
+                // get its operations; that is not a fault.
                 Err(e) => {
-                    self.fault(&mut self.lock(), k, &e.to_string());
+                    tracing::warn!(device = %self.key(k), error = %e, "table not loaded on device");
                     handles.push(None);
                 }
             }
@@ -398,11 +405,8 @@ impl<C: Curve> Device<C> for Fleet<C> {
             let cands = self.candidates(&st, None);
             self.place(&st, OpKind::Ntt, size, &cands)[0].0
         };
-        if k == 0 {
-            return self.members[0].ntt(vectors, op);
-        }
         // A failed launch may leave the vectors half transformed: keep the input.
-        let input = vectors.to_vec();
+        let input = if k == 0 { Vec::new() } else { vectors.to_vec() };
         let t = Instant::now();
         match self.members[k].ntt(vectors, op) {
             Ok(()) => {
@@ -413,6 +417,7 @@ impl<C: Curve> Device<C> for Fleet<C> {
                 st.used.insert(k);
                 Ok(())
             }
+            Err(e) if k == 0 || !is_device_fault(&e) => Err(e),
             Err(e) => {
                 self.fault(&mut self.lock(), k, &e.to_string());
                 vectors.clone_from_slice(&input);
@@ -446,6 +451,15 @@ impl<C: Curve> Device<C> for Fleet<C> {
             (false, Some(_)) => false,
         }
     }
+}
+
+/// Whether an error is the device's fault (a driver or launch failure) rather than the
+/// caller's (a bad range, group or length, which every device would refuse alike).
+fn is_device_fault(e: &DeviceError) -> bool {
+    matches!(
+        e,
+        DeviceError::Backend { .. } | DeviceError::UnknownBases { .. }
+    )
 }
 
 /// Opens what a `--device` argument names: one spec (`cpu`, `opencl:0`, ...) is that

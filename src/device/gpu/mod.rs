@@ -197,13 +197,13 @@ impl<R: GpuRuntime, C: Curve> Device<C> for GpuDevice<R, C> {
 
     fn release(&self, bases: &BasesHandle) -> Result<(), DeviceError> {
         let mut st = self.lock();
-        match st.tables.remove(&bases.id) {
-            Some(_) if bases.device == self.info.spec => Ok(()),
-            _ => Err(DeviceError::UnknownBases {
-                device: self.info.spec,
-                id: bases.id,
-            }),
+        if bases.device == self.info.spec && st.tables.remove(&bases.id).is_some() {
+            return Ok(());
         }
+        Err(DeviceError::UnknownBases {
+            device: self.info.spec,
+            id: bases.id,
+        })
     }
 
     fn msm_g1(
