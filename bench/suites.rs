@@ -183,6 +183,26 @@ fn suite_ntt(max_log: u32, rows: &mut Vec<Row>) {
     }
 }
 
+/// A row of the devices suite: `suite@device` against the CPU backend, with its note.
+fn device_row(
+    suite: &str,
+    device: &impl std::fmt::Display,
+    log: u32,
+    cpu: Duration,
+    dev: Duration,
+    note: &Option<String>,
+) -> Row {
+    let mut r = row(
+        &format!("{suite}@{device}"),
+        log,
+        "kiln cpu backend",
+        cpu,
+        dev,
+    );
+    r.note = note.clone();
+    r
+}
+
 /// Every accelerator found (`kiln devices`) against the CPU backend in the same run: G1 MSM
 /// over a resident table and a batch of three domain→coset NTTs, as the prover uses them.
 fn suite_devices(max_log: u32, rows: &mut Vec<Row>) {
@@ -232,15 +252,7 @@ fn suite_devices(max_log: u32, rows: &mut Vec<Row>) {
                 "{} MSM disagrees with the CPU at 2^{log}",
                 info.spec
             );
-            let mut r = row(
-                &format!("msm-g1@{}", info.spec),
-                log,
-                "kiln cpu backend",
-                tb,
-                tk,
-            );
-            r.note = note.clone();
-            rows.push(r);
+            rows.push(device_row("msm-g1", &info.spec, log, tb, tk, &note));
         }
         for log in [12u32, 16].into_iter().filter(|&l| l <= top) {
             let n = 1usize << log;
@@ -260,15 +272,7 @@ fn suite_devices(max_log: u32, rows: &mut Vec<Row>) {
                 "{} NTT disagrees with the CPU at 2^{log}",
                 info.spec
             );
-            let mut r = row(
-                &format!("3×ntt@{}", info.spec),
-                log,
-                "kiln cpu backend",
-                tb,
-                tk,
-            );
-            r.note = note.clone();
-            rows.push(r);
+            rows.push(device_row("3×ntt", &info.spec, log, tb, tk, &note));
         }
         if let Some(n) = &note {
             println!("  ({}: {n})", info.spec);
