@@ -177,6 +177,23 @@ impl<R: GpuRuntime, C: Curve> GpuDevice<R, C> {
         Ok(Some((out, g)))
     }
 
+    /// An MSM over a resident table of `group`, its partial sums decoded by `decode`.
+    fn msm<P: ark_ec::short_weierstrass::SWCurveConfig>(
+        &self,
+        bases: &BasesHandle,
+        group: Group,
+        start: usize,
+        scalars: &[C::Fr],
+        cfg: &MsmConfig,
+        decode: fn(&[u32]) -> Option<Vec<ark_ec::short_weierstrass::Projective<P>>>,
+    ) -> Result<ark_ec::short_weierstrass::Projective<P>, DeviceError> {
+        let Some((words, g)) = self.msm_words(bases, group, start, scalars, cfg)? else {
+            return Ok(Default::default());
+        };
+        let partial = decode(&words).ok_or_else(|| self.unreduced())?;
+        Ok(msm::combine(&partial, g))
+    }
+
     fn unreduced(&self) -> DeviceError {
         self.backend("the device returned an unreduced field element".into())
     }
@@ -213,11 +230,7 @@ impl<R: GpuRuntime, C: Curve> Device<C> for GpuDevice<R, C> {
         scalars: &[C::Fr],
         cfg: &MsmConfig,
     ) -> Result<G1Projective<C>, DeviceError> {
-        let Some((words, g)) = self.msm_words(bases, Group::G1, start, scalars, cfg)? else {
-            return Ok(G1Projective::<C>::default());
-        };
-        let partial = g1_from_xyzz::<C>(&words).ok_or_else(|| self.unreduced())?;
-        Ok(msm::combine(&partial, g))
+        self.msm(bases, Group::G1, start, scalars, cfg, g1_from_xyzz::<C>)
     }
 
     fn msm_g2(
@@ -227,11 +240,7 @@ impl<R: GpuRuntime, C: Curve> Device<C> for GpuDevice<R, C> {
         scalars: &[C::Fr],
         cfg: &MsmConfig,
     ) -> Result<G2Projective<C>, DeviceError> {
-        let Some((words, g)) = self.msm_words(bases, Group::G2, start, scalars, cfg)? else {
-            return Ok(G2Projective::<C>::default());
-        };
-        let partial = g2_from_xyzz::<C>(&words).ok_or_else(|| self.unreduced())?;
-        Ok(msm::combine(&partial, g))
+        self.msm(bases, Group::G2, start, scalars, cfg, g2_from_xyzz::<C>)
     }
 
     fn ntt(&self, vectors: &mut [Vec<C::Fr>], op: NttOp<C::Fr>) -> Result<(), DeviceError> {
