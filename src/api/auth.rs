@@ -27,18 +27,16 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
             "missing API key: send the header `Authorization: Bearer <key>`".into(),
         ));
     };
-    let value = value.to_str().map_err(|_| {
-        ApiError::Unauthorized("the Authorization header is not ASCII text".into())
-    })?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("the Authorization header is not ASCII text".into()))?;
     let key = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .ok_or_else(|| {
-            ApiError::Unauthorized(
-                "the Authorization header must be `Bearer <key>`".into(),
-            )
+            ApiError::Unauthorized("the Authorization header must be `Bearer <key>`".into())
         })?;
     let hash = hash_key(key);
     if constant_time_eq(&hash, &state.admin_key_hash) {
@@ -69,8 +67,8 @@ pub async fn tenant(state: &AppState, headers: &HeaderMap) -> Result<String, Api
 pub async fn admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     match authenticate(state, headers).await? {
         Principal::Admin => Ok(()),
-        Principal::Tenant { .. } => Err(ApiError::Forbidden(
-            "this route needs the admin key".into(),
-        )),
+        Principal::Tenant { .. } => {
+            Err(ApiError::Forbidden("this route needs the admin key".into()))
+        }
     }
 }

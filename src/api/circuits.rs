@@ -52,11 +52,13 @@ where
         .max_stored_bytes
         .unwrap_or(state.cfg.max_stored_bytes);
     let stored = state.store.stored_bytes(&tenant_id).await?;
-    let over = |size: u64| ApiError::Quota {
+    let over = |size: u64| {
+        ApiError::Quota {
         message: format!(
             "stored proving keys quota: {stored} of {quota} bytes used, this zkey needs {size} more; delete circuits to make room"
         ),
         retry_after: quota_retry_after(),
+    }
     };
     if let Some(n) = content_length(&headers) {
         if n <= state.cfg.max_zkey_bytes && stored + n > quota {
@@ -67,7 +69,8 @@ where
         .dirs
         .tmp
         .join(format!("upload-{}.zkey", uuid::Uuid::new_v4()));
-    let (id, size) = stream_to_file(&headers, body, state.cfg.max_zkey_bytes, &tmp, "the zkey").await?;
+    let (id, size) =
+        stream_to_file(&headers, body, state.cfg.max_zkey_bytes, &tmp, "the zkey").await?;
     let cleanup = |tmp: std::path::PathBuf| async move {
         let _ = tokio::fs::remove_file(&tmp).await;
     };
@@ -93,7 +96,8 @@ where
             .map(|c| c.constraint as u64 + 1)
             .max()
             .unwrap_or(0);
-        let pk = ProvingKey::load(&zk, st.device.device.clone()).map_err(|e| hide(e.to_string()))?;
+        let pk =
+            ProvingKey::load(&zk, st.device.device.clone()).map_err(|e| hide(e.to_string()))?;
         Ok::<_, String>((h, rows, pk))
     })
     .await
@@ -127,7 +131,11 @@ where
     };
     let inserted = state.store.add_circuit(&circuit).await?;
     tracing::info!(tenant = %tenant_id, circuit = %id, size, "circuit uploaded");
-    let status = if inserted { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if inserted {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok(json_response(status, &circuit))
 }
 
@@ -149,19 +157,29 @@ pub async fn find(state: &AppState, tenant_id: &str, id: &str) -> Result<Circuit
 }
 
 /// `GET /v1/circuits/{id}`.
-pub async fn show(state: Arc<AppState>, headers: HeaderMap, id: String) -> Result<Response, ApiError> {
+pub async fn show(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    id: String,
+) -> Result<Response, ApiError> {
     let tenant_id = auth::tenant(&state, &headers).await?;
     let c = find(&state, &tenant_id, &id).await?;
     Ok(json_response(StatusCode::OK, &c))
 }
 
 /// `DELETE /v1/circuits/{id}`: 409 while unfinished jobs use it.
-pub async fn delete(state: Arc<AppState>, headers: HeaderMap, id: String) -> Result<Response, ApiError> {
+pub async fn delete(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    id: String,
+) -> Result<Response, ApiError> {
     let tenant_id = auth::tenant(&state, &headers).await?;
     check_id(&id)?;
     let _guard = state.submit_lock.lock().await;
     match state.store.delete_circuit(&tenant_id, &id).await? {
-        DeleteCircuit::NotFound => Err(ApiError::NotFound(format!("no circuit {id} for this tenant"))),
+        DeleteCircuit::NotFound => Err(ApiError::NotFound(format!(
+            "no circuit {id} for this tenant"
+        ))),
         DeleteCircuit::InUse(n) => Err(ApiError::Conflict {
             code: "circuit_in_use",
             message: format!(
@@ -176,7 +194,10 @@ pub async fn delete(state: Arc<AppState>, headers: HeaderMap, id: String) -> Res
                 }
             }
             tracing::info!(tenant = %tenant_id, circuit = %id, "circuit deleted");
-            Ok(json_response(StatusCode::OK, &json!({"id": id, "deleted": true})))
+            Ok(json_response(
+                StatusCode::OK,
+                &json!({"id": id, "deleted": true}),
+            ))
         }
     }
 }

@@ -158,7 +158,9 @@ impl ApiError {
 /// A JSON answer with `status`.
 pub fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
     let text = serde_json::to_string(body).unwrap_or_else(|e| {
-        format!("{{\"error\":{{\"code\":\"internal\",\"message\":\"cannot render the answer: {e}\"}}}}")
+        format!(
+            "{{\"error\":{{\"code\":\"internal\",\"message\":\"cannot render the answer: {e}\"}}}}"
+        )
     });
     let mut resp = Response::new(text.into());
     *resp.status_mut() = status;

@@ -173,10 +173,12 @@ pub fn routes(
         .and(warp::post())
         .and(st.clone())
         .and(hdr)
-        .and(small_body.clone())
-        .then(|s: Arc<AppState>, h, b: Result<Vec<u8>, ApiError>| async move {
-            done!(s, async { tenants::create(s.clone(), h, b?).await })
-        })
+        .and(small_body)
+        .then(
+            |s: Arc<AppState>, h, b: Result<Vec<u8>, ApiError>| async move {
+                done!(s, async { tenants::create(s.clone(), h, b?).await })
+            },
+        )
         .boxed();
     let tenants_list = warp::path!("v1" / "tenants")
         .and(warp::get())
@@ -194,10 +196,14 @@ pub fn routes(
         .and(warp::post())
         .and(st.clone())
         .and(hdr)
-        .and(small_body.clone())
-        .then(|t, s: Arc<AppState>, h, b: Result<Vec<u8>, ApiError>| async move {
-            done!(s, async { tenants::add_key(s.clone(), h, Some(t), b?).await })
-        })
+        .and(small_body)
+        .then(
+            |t, s: Arc<AppState>, h, b: Result<Vec<u8>, ApiError>| async move {
+                done!(s, async {
+                    tenants::add_key(s.clone(), h, Some(t), b?).await
+                })
+            },
+        )
         .boxed();
     let tenant_keys_list = warp::path!("v1" / "tenants" / String / "keys")
         .and(warp::get())
@@ -219,10 +225,12 @@ pub fn routes(
         .and(warp::post())
         .and(st.clone())
         .and(hdr)
-        .and(small_body.clone())
-        .then(|s: Arc<AppState>, h, b: Result<Vec<u8>, ApiError>| async move {
-            done!(s, async { tenants::add_key(s.clone(), h, None, b?).await })
-        })
+        .and(small_body)
+        .then(
+            |s: Arc<AppState>, h, b: Result<Vec<u8>, ApiError>| async move {
+                done!(s, async { tenants::add_key(s.clone(), h, None, b?).await })
+            },
+        )
         .boxed();
     let keys_list = warp::path!("v1" / "keys")
         .and(warp::get())
@@ -264,9 +272,7 @@ pub fn routes(
         .and(warp::delete())
         .and(st.clone())
         .and(hdr)
-        .then(|id, s: Arc<AppState>, h| async move {
-            done!(s, circuits::delete(s.clone(), h, id))
-        })
+        .then(|id, s: Arc<AppState>, h| async move { done!(s, circuits::delete(s.clone(), h, id)) })
         .boxed();
 
     let proofs_submit = warp::path!("v1" / "circuits" / String / "proofs")
@@ -295,9 +301,9 @@ pub fn routes(
         .and(st.clone())
         .and(hdr)
         .and(query)
-        .then(|id, s: Arc<AppState>, h, q| async move {
-            done!(s, proofs::show(s.clone(), h, id, q))
-        })
+        .then(
+            |id, s: Arc<AppState>, h, q| async move { done!(s, proofs::show(s.clone(), h, id, q)) },
+        )
         .boxed();
     let proofs_cancel = warp::path!("v1" / "proofs" / String / "cancel")
         .and(warp::post())
@@ -366,7 +372,8 @@ mod tests {
 
     #[test]
     fn the_openapi_document_lists_exactly_the_routes() {
-        let doc: serde_json::Value = serde_json::from_str(ops::OPENAPI).expect("openapi.json is JSON");
+        let doc: serde_json::Value =
+            serde_json::from_str(ops::OPENAPI).expect("openapi.json is JSON");
         assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3."));
         let mut documented = Vec::new();
         for (path, item) in doc["paths"].as_object().expect("paths") {

@@ -71,13 +71,15 @@ pub async fn devices(state: Arc<AppState>, headers: HeaderMap) -> Result<Respons
 /// `GET /v1/usage`: a tenant's own usage, or every tenant's for the admin.
 pub async fn usage(state: Arc<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     match auth::authenticate(&state, &headers).await? {
-        Principal::Admin => Ok(json_response(StatusCode::OK, &state.store.usage(None).await?)),
+        Principal::Admin => Ok(json_response(
+            StatusCode::OK,
+            &state.store.usage(None).await?,
+        )),
         Principal::Tenant { tenant_id, .. } => {
             let u = state.store.usage(Some(&tenant_id)).await?;
-            let one = u
-                .into_iter()
-                .next()
-                .ok_or_else(|| ApiError::Unauthorized("the key's tenant no longer exists".into()))?;
+            let one = u.into_iter().next().ok_or_else(|| {
+                ApiError::Unauthorized("the key's tenant no longer exists".into())
+            })?;
             Ok(json_response(StatusCode::OK, &one))
         }
     }
@@ -86,7 +88,9 @@ pub async fn usage(state: Arc<AppState>, headers: HeaderMap) -> Result<Response,
 /// `GET /v1/openapi.json`.
 pub async fn openapi() -> Result<Response, ApiError> {
     let mut resp = Response::new(OPENAPI.into());
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     Ok(resp)
 }

@@ -56,7 +56,9 @@ fn parse_options(
     let priority = match (json.and_then(|j| j.priority), query.get("priority")) {
         (Some(p), _) => p,
         (None, Some(q)) => q.parse().map_err(|_| {
-            ApiError::bad(format!("query parameter priority={q:?}: expected an integer 0..={MAX_PRIORITY}"))
+            ApiError::bad(format!(
+                "query parameter priority={q:?}: expected an integer 0..={MAX_PRIORITY}"
+            ))
         })?,
         (None, None) => 0,
     };
@@ -101,7 +103,9 @@ fn parse_options(
     };
     if let Some(k) = &idempotency_key {
         if k.is_empty() || k.len() > 255 {
-            return Err(ApiError::bad("idempotency key: expected 1 to 255 characters"));
+            return Err(ApiError::bad(
+                "idempotency key: expected 1 to 255 characters",
+            ));
         }
     }
     Ok(Options {
@@ -145,8 +149,9 @@ pub async fn submit(
 
     // Decode and check every witness (CPU work: off the runtime).
     let cid = circuit_id.clone();
-    let decoded = tokio::task::spawn_blocking(move || -> Result<Vec<Vec<Fr>>, ApiError> {
-        match json {
+    let decoded =
+        tokio::task::spawn_blocking(move || -> Result<Vec<Vec<Fr>>, ApiError> {
+            match json {
             None => Ok(vec![witness::from_wtns(&body, n_vars, &cid).map_err(witness_error)?]),
             Some(SubmitJson { witness: Some(_), witnesses: Some(_), .. }) => Err(ApiError::invalid(
                 "invalid_request",
@@ -175,9 +180,9 @@ pub async fn submit(
                 "the JSON body needs \"witness\": [decimal strings] or \"witnesses\": [[...], ...]",
             )),
         }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("witness check thread failed: {e}")))??;
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("witness check thread failed: {e}")))??;
 
     let digest = {
         let mut h = Sha256::new();
@@ -264,10 +269,17 @@ pub async fn submit(
         remove_witnesses();
         return Err(e);
     }
-    if state.store.get_circuit(&tenant_id, &circuit_id).await?.is_none() {
+    if state
+        .store
+        .get_circuit(&tenant_id, &circuit_id)
+        .await?
+        .is_none()
+    {
         drop(guard);
         remove_witnesses();
-        return Err(ApiError::NotFound(format!("circuit {circuit_id} was deleted")));
+        return Err(ApiError::NotFound(format!(
+            "circuit {circuit_id} was deleted"
+        )));
     }
     let idem = opts.idempotency_key.as_ref().map(|key| IdempotencyRecord {
         tenant_id: tenant_id.clone(),
@@ -348,7 +360,10 @@ async fn check_quotas(state: &AppState, tenant_id: &str, adding: u64) -> Result<
         .get_tenant(tenant_id)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the key's tenant no longer exists".into()))?;
-    let max_queued = tenant.quotas.max_queued_jobs.unwrap_or(state.cfg.max_queued_jobs);
+    let max_queued = tenant
+        .quotas
+        .max_queued_jobs
+        .unwrap_or(state.cfg.max_queued_jobs);
     let max_active = tenant
         .quotas
         .max_concurrent_jobs
@@ -382,7 +397,9 @@ async fn check_quotas(state: &AppState, tenant_id: &str, adding: u64) -> Result<
 async fn find_job(state: &AppState, tenant_id: &str, id: &str) -> Result<Job, ApiError> {
     match state.store.get_job(id).await? {
         Some(j) if j.tenant_id == tenant_id => Ok(j),
-        _ => Err(ApiError::NotFound(format!("no proof job {id} for this tenant"))),
+        _ => Err(ApiError::NotFound(format!(
+            "no proof job {id} for this tenant"
+        ))),
     }
 }
 
@@ -396,7 +413,9 @@ pub async fn show(
     let tenant_id = auth::tenant(&state, &headers).await?;
     for k in query.keys() {
         if k != "wait" {
-            return Err(ApiError::bad(format!("unknown query parameter {k:?}: expected wait")));
+            return Err(ApiError::bad(format!(
+                "unknown query parameter {k:?}: expected wait"
+            )));
         }
     }
     let wait = match query.get("wait") {
@@ -472,7 +491,11 @@ pub async fn list(
 
 /// `POST /v1/proofs/{id}/cancel`: a queued job is cancelled at once (200); a running one
 /// when its proof returns (202, `cancel_requested`); a finished one is a 409.
-pub async fn cancel(state: Arc<AppState>, headers: HeaderMap, id: String) -> Result<Response, ApiError> {
+pub async fn cancel(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    id: String,
+) -> Result<Response, ApiError> {
     let tenant_id = auth::tenant(&state, &headers).await?;
     let job = find_job(&state, &tenant_id, &id).await?;
     if job.status == JobStatus::Queued {
@@ -491,7 +514,11 @@ pub async fn cancel(state: Arc<AppState>, headers: HeaderMap, id: String) -> Res
                 next_attempt_at: now,
             }
         });
-        if state.store.cancel_queued(&id, now, webhook.as_ref()).await? {
+        if state
+            .store
+            .cancel_queued(&id, now, webhook.as_ref())
+            .await?
+        {
             state.sched.remove(&id);
             state.sched.notify(&id);
             let _ = std::fs::remove_file(&job.witness_path);
@@ -513,6 +540,9 @@ pub async fn cancel(state: Arc<AppState>, headers: HeaderMap, id: String) -> Res
     let job = find_job(&state, &tenant_id, &id).await?;
     Err(ApiError::Conflict {
         code: "job_finished",
-        message: format!("job {id} has already ended ({}); nothing to cancel", job.status),
+        message: format!(
+            "job {id} has already ended ({}); nothing to cancel",
+            job.status
+        ),
     })
 }

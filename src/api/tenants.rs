@@ -51,11 +51,18 @@ fn tenant_json(t: &Tenant) -> serde_json::Value {
 }
 
 /// `POST /v1/tenants` (admin): 201 `{"id", "api_key", "key_id", "webhook_secret", ...}`.
-pub async fn create(state: Arc<AppState>, headers: HeaderMap, body: Vec<u8>) -> Result<Response, ApiError> {
+pub async fn create(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    body: Vec<u8>,
+) -> Result<Response, ApiError> {
     auth::admin(&state, &headers).await?;
     let req: NewTenant = parse_json_body(&body, "tenant")?.unwrap_or_default();
     if req.name.len() > 200 {
-        return Err(ApiError::invalid("invalid_request", "name: at most 200 characters"));
+        return Err(ApiError::invalid(
+            "invalid_request",
+            "name: at most 200 characters",
+        ));
     }
     let tenant = Tenant {
         id: uuid::Uuid::new_v4().to_string(),
@@ -77,12 +84,22 @@ pub async fn create(state: Arc<AppState>, headers: HeaderMap, body: Vec<u8>) -> 
 /// `GET /v1/tenants` (admin).
 pub async fn list(state: Arc<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     auth::admin(&state, &headers).await?;
-    let all: Vec<_> = state.store.list_tenants().await?.iter().map(tenant_json).collect();
+    let all: Vec<_> = state
+        .store
+        .list_tenants()
+        .await?
+        .iter()
+        .map(tenant_json)
+        .collect();
     Ok(json_response(StatusCode::OK, &all))
 }
 
 /// `GET /v1/tenants/{id}` (admin).
-pub async fn show(state: Arc<AppState>, headers: HeaderMap, id: String) -> Result<Response, ApiError> {
+pub async fn show(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    id: String,
+) -> Result<Response, ApiError> {
     auth::admin(&state, &headers).await?;
     let t = find_tenant(&state, &id).await?;
     Ok(json_response(StatusCode::OK, &tenant_json(&t)))
@@ -98,7 +115,11 @@ async fn find_tenant(state: &AppState, id: &str) -> Result<Tenant, ApiError> {
 
 /// Who a key route acts for: the admin names the tenant in the path; a tenant acts for
 /// itself.
-async fn key_owner(state: &AppState, headers: &HeaderMap, path_tenant: Option<String>) -> Result<String, ApiError> {
+async fn key_owner(
+    state: &AppState,
+    headers: &HeaderMap,
+    path_tenant: Option<String>,
+) -> Result<String, ApiError> {
     match path_tenant {
         Some(t) => {
             auth::admin(state, headers).await?;
@@ -127,7 +148,11 @@ pub async fn add_key(
 }
 
 /// `GET /v1/keys` or `GET /v1/tenants/{id}/keys`: the keys (never the secrets).
-pub async fn list_keys(state: Arc<AppState>, headers: HeaderMap, tenant: Option<String>) -> Result<Response, ApiError> {
+pub async fn list_keys(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    tenant: Option<String>,
+) -> Result<Response, ApiError> {
     let owner = key_owner(&state, &headers, tenant).await?;
     let keys = state.store.list_api_keys(&owner).await?;
     Ok(json_response(StatusCode::OK, &keys))
@@ -141,9 +166,18 @@ pub async fn revoke_key(
     key_id: String,
 ) -> Result<Response, ApiError> {
     let owner = key_owner(&state, &headers, tenant).await?;
-    if !state.store.revoke_api_key(&owner, &key_id, now_ms()).await? {
-        return Err(ApiError::NotFound(format!("no API key {key_id} for this tenant")));
+    if !state
+        .store
+        .revoke_api_key(&owner, &key_id, now_ms())
+        .await?
+    {
+        return Err(ApiError::NotFound(format!(
+            "no API key {key_id} for this tenant"
+        )));
     }
     tracing::info!(tenant = %owner, key = %key_id, "API key revoked");
-    Ok(json_response(StatusCode::OK, &json!({"id": key_id, "revoked": true})))
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"id": key_id, "revoked": true}),
+    ))
 }

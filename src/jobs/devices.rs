@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::curve::Bn254;
-use crate::device::{probe_devices, CpuDevice, Device, DeviceError, DeviceKind, DeviceSpec, DeviceStatus};
+use crate::device::{
+    probe_devices, CpuDevice, Device, DeviceError, DeviceKind, DeviceSpec, DeviceStatus,
+};
 
 /// The device jobs run on, and its counters.
 pub struct ProvingDevice {
@@ -130,8 +132,16 @@ impl ProvingDevice {
                             (true, _) => "busy",
                         },
                         reason: None,
-                        jobs_done: if ours { self.jobs_done.load(Ordering::Relaxed) } else { 0 },
-                        faults: if ours { self.faults.load(Ordering::Relaxed) } else { 0 },
+                        jobs_done: if ours {
+                            self.jobs_done.load(Ordering::Relaxed)
+                        } else {
+                            0
+                        },
+                        faults: if ours {
+                            self.faults.load(Ordering::Relaxed)
+                        } else {
+                            0
+                        },
                         busy_seconds: if ours {
                             self.busy_ns.load(Ordering::Relaxed) as f64 / 1e9
                         } else {

@@ -89,7 +89,12 @@ impl FairQueue {
             let waited = (now_ms - head.created_at).max(0);
             let effective = head.priority as i64 + waited / self.aging_ms;
             let served = self.last_served.get(tenant).copied().unwrap_or(0);
-            let cand = (effective, Reverse(served), Reverse(head.seq), tenant.as_str());
+            let cand = (
+                effective,
+                Reverse(served),
+                Reverse(head.seq),
+                tenant.as_str(),
+            );
             if best.as_ref().is_none_or(|b| cand > *b) {
                 best = Some(cand);
             }

@@ -117,22 +117,31 @@ fn prove_job(state: &AppState, job: &Job) -> Result<Proved, Failure> {
         .map_err(|e| match e {
             ProveError::Device(d) => {
                 state.device.fault();
-                fail("device_error", format!("loading the proving key failed: {d}"))
+                fail(
+                    "device_error",
+                    format!("loading the proving key failed: {d}"),
+                )
             }
             other => fail(
                 "invalid_proving_key",
-                format!("circuit {}: cannot load its proving key: {other}", job.circuit_id),
+                format!(
+                    "circuit {}: cannot load its proving key: {other}",
+                    job.circuit_id
+                ),
             ),
         })?;
     let t_w = Instant::now();
-    let witness = read_wtns::<Bn254>(std::path::Path::new(&job.witness_path))
-        .map_err(|e| fail("witness_unreadable", format!("the stored witness cannot be read: {e}")))?;
+    let witness = read_wtns::<Bn254>(std::path::Path::new(&job.witness_path)).map_err(|e| {
+        fail(
+            "witness_unreadable",
+            format!("the stored witness cannot be read: {e}"),
+        )
+    })?;
     let witness_read = t_w.elapsed();
     let (out, took) = state
         .device
         .run(|| groth16::prove(&pk, &witness.values, &mut OsRng));
-    let device_ms = took.as_millis() as u64
-        + load.map(|d| d.as_millis() as u64).unwrap_or(0);
+    let device_ms = took.as_millis() as u64 + load.map(|d| d.as_millis() as u64).unwrap_or(0);
     let out = out.map_err(|e| {
         let code = match &e {
             ProveError::Unsatisfied => "unsatisfied_witness",
@@ -267,7 +276,9 @@ async fn finish(state: &Arc<AppState>, job: &Job, result: Result<Proved, Failure
         }
     }
     match &outcome.error {
-        None => tracing::info!(status = %outcome.status, device_ms = outcome.device_ms, "job finished"),
+        None => {
+            tracing::info!(status = %outcome.status, device_ms = outcome.device_ms, "job finished")
+        }
         Some((code, message)) => {
             tracing::warn!(status = %outcome.status, code = %code, message = %message, "job finished")
         }

@@ -43,11 +43,9 @@ pub async fn deliver(state: Arc<AppState>) {
                 Ok(Some(at)) => (at - now_ms()).clamp(10, 5_000) as u64,
                 _ => 5_000,
             };
-            let _ = tokio::time::timeout(
-                Duration::from_millis(wait),
-                state.webhook_wake.notified(),
-            )
-            .await;
+            let _ =
+                tokio::time::timeout(Duration::from_millis(wait), state.webhook_wake.notified())
+                    .await;
             continue;
         }
         let tasks: Vec<_> = due
@@ -99,24 +97,33 @@ async fn attempt(state: &AppState, agent: ureq::Agent, w: Webhook) {
             .set("X-Kiln-Job", &job)
             .send_string(&body)
             .map(|r| r.status())
+            .map_err(|e| match e {
+                ureq::Error::Status(code, _) => format!("receiver answered {code}"),
+                other => other.to_string(),
+            })
     })
     .await;
     let error = match sent {
         Ok(Ok(status)) if (200..300).contains(&status) => None,
         Ok(Ok(status)) => Some(format!("receiver answered {status}")),
-        Ok(Err(ureq::Error::Status(code, _))) => Some(format!("receiver answered {code}")),
-        Ok(Err(e)) => Some(e.to_string()),
+        Ok(Err(e)) => Some(e),
         Err(e) => Some(format!("delivery thread failed: {e}")),
     };
     let now = now_ms();
     let result = match error {
         None => {
-            state.metrics.webhooks_delivered.fetch_add(1, Ordering::Relaxed);
+            state
+                .metrics
+                .webhooks_delivered
+                .fetch_add(1, Ordering::Relaxed);
             tracing::info!("webhook delivered");
             WebhookAttempt::Delivered { at: now }
         }
         Some(error) => {
-            state.metrics.webhook_failures.fetch_add(1, Ordering::Relaxed);
+            state
+                .metrics
+                .webhook_failures
+                .fetch_add(1, Ordering::Relaxed);
             let made = w.attempts + 1;
             if made >= state.cfg.webhook_attempts {
                 tracing::warn!(%error, "webhook failed; out of attempts, giving up");

@@ -42,7 +42,9 @@ pub enum WitnessError {
         got: usize,
     },
     /// Value 0 must be 1 in a circom witness.
-    #[error("{at}[0] must be 1 (the constant signal of every circom witness), found another value")]
+    #[error(
+        "{at}[0] must be 1 (the constant signal of every circom witness), found another value"
+    )]
     Constant {
         /// Which witness.
         at: String,
@@ -130,17 +132,35 @@ mod tests {
         let ok = json!(["1", 2, "3"]);
         let v = from_json(ok.as_array().unwrap(), 3, "witness", "c").unwrap();
         assert_eq!(v[1], Fr::from(2u64));
-        let e = from_json(json!(["1", "x", "3"]).as_array().unwrap(), 3, "witness", "c")
-            .unwrap_err()
-            .to_string();
+        let e = from_json(
+            json!(["1", "x", "3"]).as_array().unwrap(),
+            3,
+            "witness",
+            "c",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("witness[1]:"), "{e}");
-        let e = from_json(json!(["1", "2"]).as_array().unwrap(), 3, "witnesses[4]", "c")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("witnesses[4] has 2 values") && e.contains("expects 3"), "{e}");
-        let e = from_json(json!(["2", "2", "2"]).as_array().unwrap(), 3, "witness", "c")
-            .unwrap_err()
-            .to_string();
+        let e = from_json(
+            json!(["1", "2"]).as_array().unwrap(),
+            3,
+            "witnesses[4]",
+            "c",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("witnesses[4] has 2 values") && e.contains("expects 3"),
+            "{e}"
+        );
+        let e = from_json(
+            json!(["2", "2", "2"]).as_array().unwrap(),
+            3,
+            "witness",
+            "c",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("must be 1"), "{e}");
         let big = crate::formats::codec::modulus_decimal::<Fr>();
         assert!(from_json(json!(["1", big, "0"]).as_array().unwrap(), 3, "w", "c").is_err());

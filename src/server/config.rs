@@ -210,7 +210,11 @@ impl ServeConfig {
         }
         const MIB: u64 = 1 << 20;
         let cfg = ServeConfig {
-            listen: pick!(listen, "KILN_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080))),
+            listen: pick!(
+                listen,
+                "KILN_LISTEN",
+                SocketAddr::from(([127, 0, 0, 1], 8080))
+            ),
             data_dir: pick!(data_dir, "KILN_DATA_DIR", PathBuf::from("kiln-data")),
             admin_key: env_value::<String>("KILN_ADMIN_KEY")?.or(file.admin_key.clone()),
             device: pick!(device, "KILN_DEVICE", "cpu".to_string()),

@@ -99,7 +99,10 @@ impl Metrics {
     pub fn render(&self, s: &Snapshot) -> String {
         let mut out = String::new();
         let counter = |out: &mut String, name: &str, help: &str, v: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
         };
         let gauge = |out: &mut String, name: &str, help: &str, v: f64| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
@@ -152,7 +155,10 @@ impl Metrics {
             "# HELP kiln_device_faults_total Device errors per device.\n# TYPE kiln_device_faults_total counter"
         );
         for (spec, _, _, faults) in &s.devices {
-            let _ = writeln!(out, "kiln_device_faults_total{{device=\"{spec}\"}} {faults}");
+            let _ = writeln!(
+                out,
+                "kiln_device_faults_total{{device=\"{spec}\"}} {faults}"
+            );
         }
         gauge(
             &mut out,

@@ -70,8 +70,7 @@ pub trait Store: Send + Sync {
     async fn list_circuits(&self, tenant_id: &str) -> Result<Vec<Circuit>, StoreError>;
     /// Removes a tenant's circuit unless its unfinished jobs use it. Returns what happened
     /// and how many tenants still hold the same zkey.
-    async fn delete_circuit(&self, tenant_id: &str, id: &str)
-        -> Result<DeleteCircuit, StoreError>;
+    async fn delete_circuit(&self, tenant_id: &str, id: &str) -> Result<DeleteCircuit, StoreError>;
     /// Sum of the tenant's circuits' sizes.
     async fn stored_bytes(&self, tenant_id: &str) -> Result<u64, StoreError>;
 
@@ -132,11 +131,7 @@ pub trait Store: Send + Sync {
     /// The earliest pending delivery time, if any delivery is pending.
     async fn next_webhook_at(&self) -> Result<Option<i64>, StoreError>;
     /// Records a delivery attempt: delivered, retry at `retry_at`, or given up.
-    async fn webhook_attempted(
-        &self,
-        id: i64,
-        result: &WebhookAttempt,
-    ) -> Result<(), StoreError>;
+    async fn webhook_attempted(&self, id: i64, result: &WebhookAttempt) -> Result<(), StoreError>;
     /// Cheap liveness query.
     async fn ping(&self) -> Result<(), StoreError>;
 }

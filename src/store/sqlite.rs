@@ -50,9 +50,8 @@ fn u(v: i64) -> u64 {
 }
 
 fn tenant_from_row(r: &SqliteRow) -> Result<Tenant, StoreError> {
-    let opt = |c: &str| -> Result<Option<u64>, StoreError> {
-        Ok(r.try_get::<Option<i64>, _>(c)?.map(u))
-    };
+    let opt =
+        |c: &str| -> Result<Option<u64>, StoreError> { Ok(r.try_get::<Option<i64>, _>(c)?.map(u)) };
     Ok(Tenant {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
@@ -292,11 +291,7 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn delete_circuit(
-        &self,
-        tenant_id: &str,
-        id: &str,
-    ) -> Result<DeleteCircuit, StoreError> {
+    async fn delete_circuit(&self, tenant_id: &str, id: &str) -> Result<DeleteCircuit, StoreError> {
         let mut tx = self.pool.begin().await?;
         let found: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM circuits WHERE tenant_id = ? AND id = ?")
@@ -509,12 +504,10 @@ impl Store for SqliteStore {
                 .await?;
                 failed.push(id);
             } else {
-                sqlx::query(
-                    "UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?",
-                )
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query("UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?")
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
                 requeued.push(id);
             }
         }
@@ -597,12 +590,11 @@ impl Store for SqliteStore {
     }
 
     async fn request_cancel(&self, id: &str) -> Result<bool, StoreError> {
-        let res = sqlx::query(
-            "UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND status = 'running'",
-        )
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+        let res =
+            sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND status = 'running'")
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
         Ok(res.rows_affected() == 1)
     }
 
@@ -786,7 +778,9 @@ mod tests {
     #[tokio::test]
     async fn a_job_interrupted_too_often_fails() {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(&dir.path().join("kiln.db")).await.unwrap();
+        let s = SqliteStore::open(&dir.path().join("kiln.db"))
+            .await
+            .unwrap();
         let (t, k) = tenant("a");
         s.create_tenant(&t, &k).await.unwrap();
         s.insert_jobs(&[job("j1", "a")], None).await.unwrap();
