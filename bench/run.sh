@@ -19,4 +19,6 @@ cargo bench --bench suites -- msm ntt zkey --max-log "$max_log" --out bench/out/
 if [ "$quick" = 0 ]; then
   echo "== kiln prove against snarkjs groth16 prove (same script) =="
   bash bench/prove_vs_snarkjs.sh
+  echo "== kiln serve against kiln prove (same script) =="
+  bash bench/serve_overhead.sh --no-build
 fi
