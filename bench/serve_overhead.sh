@@ -187,6 +187,8 @@ wait "$server_pid" 2>/dev/null || true
 server_pid=""
 
 r() { awk "BEGIN { printf \"%.4f\", $1 }"; }
+
+e2e="$(r "$e2e")"; dprove="$(r "$dprove")"
 overhead="$(r "($e2e - $dprove) / $dprove")"
 e2e_vs_cli="$(r "$e2e / $prove_cli")"
 subs_per_s="$(r "$n / $accept_s")"
