@@ -21,4 +21,6 @@ cargo bench --features opencl --bench suites -- devices --max-log "$max_log" --o
 if [ "$quick" = 0 ]; then
   echo "== kiln prove against snarkjs groth16 prove (same script) =="
   bash bench/prove_vs_snarkjs.sh
+  echo "== kiln serve against kiln prove (same script) =="
+  bash bench/serve_overhead.sh --no-build
 fi

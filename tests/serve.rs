@@ -1,362 +1,1211 @@
-//! Black-box tests of `kiln serve`: the real binary on loopback, real HTTP, real SQLite,
-//! proofs checked by snarkjs.
+//! Black-box tests of `kiln serve`: the real binary on loopback, real HTTP (ureq), real
+//! circom fixtures and snarkjs as the judge of proofs.
+//!
+//! Contract under test (issue 3): tenants and keys, zkey upload, proof jobs (.wtns, JSON,
+//! batch), long-poll, cancel, idempotency, quotas (429 + Retry-After), isolation (404),
+//! bad requests (4xx + JSON error), webhooks (HMAC-signed, retried), kill -9 + restart,
+//! a bounded load test, and the OpenAPI document against the routes.
+//!
+//! Uses the smallest fixture (poseidon, 2^11 domain) so the whole file stays quick on 2 cores.
 
 mod common;
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::{assert_snarkjs_verifies, circuit, snarkjs_export_vk, TestDir, Wtns};
+use ark_ff::PrimeField;
+use common::*;
 use serde_json::{json, Value};
 
-const ADMIN: &str = "test-admin-key-0123456789";
+const ADMIN: &str = "test-admin-key-0123456789abcdef";
 
-/// A running `kiln serve` on a free loopback port; killed (SIGKILL) when dropped.
+// ---------------------------------------------------------------------------------------
+// A running server
+
 struct Server {
     child: Child,
     base: String,
+    data_dir: PathBuf,
+    log: PathBuf,
 }
 
 impl Server {
-    fn start(data: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        Self::start_on(data, port)
+    /// Starts `kiln serve` on a free loopback port with the test admin key.
+    fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        Self::start_with(data_dir, extra, Some(ADMIN)).0
     }
 
-    fn start_on(data: &Path, port: u16) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_kiln"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(data)
-            .env("KILN_ADMIN_KEY", ADMIN)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("kiln serve starts");
-        let s = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(30) {
-            if let Ok((200, _)) = s.try_call("GET", "/healthz", None, Body::None) {
-                return s;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+    /// Starts it; returns the server and the stdout lines printed before "listening".
+    fn start_with(data_dir: &Path, extra: &[&str], admin: Option<&str>) -> (Server, Vec<String>) {
+        let log = unique(data_dir.with_file_name("serve.log"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiln"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .env_remove("KILN_ADMIN_KEY")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap());
+        if let Some(a) = admin {
+            cmd.env("KILN_ADMIN_KEY", a);
         }
-        panic!("kiln serve did not become healthy on {}", s.base);
+        let mut child = cmd.spawn().expect("cannot start kiln serve");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut lines = Vec::new();
+        let base = loop {
+            let mut line = String::new();
+            if out.read_line(&mut line).unwrap_or(0) == 0 {
+                let _ = child.kill();
+                panic!(
+                    "kiln serve exited before listening; stderr:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            if let Some(addr) = line.trim().strip_prefix("kiln serve: listening on ") {
+                break addr.to_string();
+            }
+            lines.push(line.trim().to_string());
+        };
+        // Keep draining stdout so the server never blocks on it.
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = out.read_to_end(&mut sink);
+        });
+        (
+            Server {
+                child,
+                base,
+                data_dir: data_dir.to_path_buf(),
+                log,
+            },
+            lines,
+        )
     }
 
-    fn port(&self) -> u16 {
-        self.base
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap()
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill(); // SIGKILL: no shutdown path runs.
+    fn kill9(mut self) {
+        let _ = self.child.kill(); // SIGKILL
         let _ = self.child.wait();
     }
 
-    fn try_call(
-        &self,
-        method: &str,
-        path: &str,
-        key: Option<&str>,
-        body: Body,
-    ) -> Result<(u16, Value), String> {
-        let mut req = ureq::request(method, &format!("{}{path}", self.base))
-            .timeout(Duration::from_secs(120));
-        if let Some(k) = key {
-            req = req.set("Authorization", &format!("Bearer {k}"));
-        }
-        let resp = match body {
-            Body::None => req.call(),
-            Body::Bytes(b) => req.send_bytes(&b),
-            Body::Json(v) => req
-                .set("Content-Type", "application/json")
-                .send_string(&v.to_string()),
-            Body::Raw(s) => req.set("Content-Type", "application/json").send_string(s),
-        };
-        let r = match resp {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => return Err(e.to_string()),
-        };
-        let status = r.status();
-        let text = r.into_string().map_err(|e| e.to_string())?;
-        Ok((
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        ))
+    fn assert_alive(&mut self) {
+        assert!(
+            self.child.try_wait().unwrap().is_none(),
+            "kiln serve died; stderr:\n{}",
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
+        let r = self.call("GET", "/healthz", None, Body::None);
+        assert_eq!(r.status, 200, "{r:?}");
     }
 
-    fn call(&self, method: &str, path: &str, key: Option<&str>, body: Body) -> (u16, Value) {
-        self.try_call(method, path, key, body)
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
-    }
-
-    fn tenant(&self) -> String {
-        let (status, v) = self.call("POST", "/v1/tenants", Some(ADMIN), Body::Json(json!({})));
-        assert_eq!(status, 201, "{v}");
-        v["api_key"].as_str().expect("api_key").to_string()
-    }
-
-    /// Waits for job `id` to end and returns its record.
-    fn wait(&self, key: &str, id: &str) -> Value {
-        let t = Instant::now();
-        loop {
-            let (status, v) = self.call(
-                "GET",
-                &format!("/v1/proofs/{id}?wait=30"),
-                Some(key),
-                Body::None,
-            );
-            assert_eq!(status, 200, "{v}");
-            let s = v["status"].as_str().unwrap_or_default().to_string();
-            if ["succeeded", "failed", "cancelled"].contains(&s.as_str()) {
-                return v;
-            }
-            assert!(t.elapsed() < Duration::from_secs(300), "job {id} still {s}");
-        }
+    fn call(&self, method: &str, path: &str, key: Option<&str>, body: Body) -> Resp {
+        call(&self.base, method, path, key, body, &[])
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.kill();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "server log {}:\n{}",
+                self.log.display(),
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+        }
+        let _ = std::fs::remove_file(&self.log);
+        let _ = &self.data_dir;
     }
+}
+
+fn unique(p: PathBuf) -> PathBuf {
+    static N: Mutex<u64> = Mutex::new(0);
+    let mut n = N.lock().unwrap();
+    *n += 1;
+    PathBuf::from(format!("{}-{}-{}", p.display(), std::process::id(), *n))
 }
 
 enum Body<'a> {
     None,
-    Bytes(Vec<u8>),
     Json(Value),
-    Raw(&'a str),
+    Bytes(&'a [u8]),
 }
 
-/// The circuit's snarkjs zkey, a witness file, and the verification key.
-fn fixture(dir: &TestDir) -> (Vec<u8>, std::path::PathBuf, std::path::PathBuf) {
-    let c = circuit("poseidon");
-    let zkey = c.snarkjs_zkey();
-    let vk = dir.join("vk.json");
-    snarkjs_export_vk(&zkey, &vk);
-    (std::fs::read(&zkey).unwrap(), c.witness(dir.path()), vk)
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: HashMap<String, String>,
+    text: String,
 }
 
-fn assert_verifies(job: &Value, vk: &Path, dir: &TestDir, name: &str) {
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("answer is not JSON ({e}): {self:?}"))
+    }
+
+    /// Asserts the status and, for errors, the JSON error shape; returns the JSON.
+    #[track_caller]
+    fn expect(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "unexpected answer: {self:?}");
+        let v = self.json();
+        if status >= 400 {
+            let e = &v["error"];
+            assert!(
+                e["code"].is_string() && !e["message"].as_str().unwrap_or("").is_empty(),
+                "error answers are {{\"error\": {{\"code\", \"message\"}}}}: {self:?}"
+            );
+        }
+        v
+    }
+}
+
+fn agent() -> &'static ureq::Agent {
+    static A: OnceLock<ureq::Agent> = OnceLock::new();
+    A.get_or_init(|| {
+        ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(120))
+            .build()
+    })
+}
+
+fn call(
+    base: &str,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Body,
+    headers: &[(&str, &str)],
+) -> Resp {
+    let mut req = agent().request(method, &format!("{base}{path}"));
+    if let Some(k) = key {
+        req = req.set("Authorization", &format!("Bearer {k}"));
+    }
+    for (h, v) in headers {
+        req = req.set(h, v);
+    }
+    let res = match body {
+        Body::None => req.call(),
+        Body::Json(v) => req
+            .set("Content-Type", "application/json")
+            .send_string(&v.to_string()),
+        Body::Bytes(b) => req
+            .set("Content-Type", "application/octet-stream")
+            .send_bytes(b),
+    };
+    let resp = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {path}: transport error: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| resp.header(&n).map(|v| (n.to_lowercase(), v.to_string())))
+        .collect();
+    let text = resp.into_string().unwrap_or_default();
+    Resp {
+        status,
+        headers,
+        text,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Fixtures
+
+struct Fixture {
+    zkey_bytes: Vec<u8>,
+    circuit_id: String,
+    wtns: Vec<u8>,
+    witness_json: Vec<String>,
+    vk: PathBuf,
+    _dir: TestDir,
+}
+
+/// The poseidon fixture: snarkjs key (cached), a witness from snarkjs, the vk.
+fn poseidon() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = TestDir::new("serve-fixture");
+        let c = circuit("poseidon");
+        let zkey = c.snarkjs_zkey();
+        let wtns_path = c.witness(dir.path());
+        let vk = dir.join("vk.json");
+        snarkjs_export_vk(&zkey, &vk);
+        let w = Wtns::read(&wtns_path);
+        let witness_json = w
+            .values()
+            .iter()
+            .map(|v| num_bigint::BigUint::from(v.into_bigint()).to_string())
+            .collect();
+        Fixture {
+            zkey_bytes: read(&zkey),
+            circuit_id: sha256_hex(&zkey),
+            wtns: read(&wtns_path),
+            witness_json,
+            vk,
+            _dir: dir,
+        }
+    })
+}
+
+fn new_tenant(s: &Server, body: Value) -> (String, String, String) {
+    let v = s
+        .call("POST", "/v1/tenants", Some(ADMIN), Body::Json(body))
+        .expect(201);
+    (
+        v["id"].as_str().unwrap().to_string(),
+        v["api_key"].as_str().unwrap().to_string(),
+        v["webhook_secret"].as_str().unwrap().to_string(),
+    )
+}
+
+fn upload(s: &Server, key: &str) -> Value {
+    let f = poseidon();
+    let r = s.call(
+        "POST",
+        "/v1/circuits",
+        Some(key),
+        Body::Bytes(&f.zkey_bytes),
+    );
+    assert!(r.status == 201 || r.status == 200, "{r:?}");
+    r.json()
+}
+
+fn submit_wtns(s: &Server, key: &str) -> String {
+    let f = poseidon();
+    let v = s
+        .call(
+            "POST",
+            &format!("/v1/circuits/{}/proofs", f.circuit_id),
+            Some(key),
+            Body::Bytes(&f.wtns),
+        )
+        .expect(202);
+    assert_eq!(v["status"], "queued");
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// Long-polls a job until it ends (or panics after `limit`).
+fn wait_final(base: &str, key: &str, id: &str, limit: Duration) -> Value {
+    let t0 = Instant::now();
+    loop {
+        let v = call(
+            base,
+            "GET",
+            &format!("/v1/proofs/{id}?wait=20"),
+            Some(key),
+            Body::None,
+            &[],
+        )
+        .expect(200);
+        let st = v["status"].as_str().unwrap().to_string();
+        if ["succeeded", "failed", "cancelled"].contains(&st.as_str()) {
+            return v;
+        }
+        assert!(t0.elapsed() < limit, "job {id} still {st} after {limit:?}");
+    }
+}
+
+/// snarkjs accepts the API's proof and public signals, and the calldata is snarkjs's.
+fn assert_verifies(dir: &TestDir, job: &Value) {
     assert_eq!(job["status"], "succeeded", "{job}");
-    let proof = dir.join(format!("{name}.proof.json"));
-    let public = dir.join(format!("{name}.public.json"));
-    std::fs::write(&proof, job["proof"].to_string()).unwrap();
-    std::fs::write(&public, job["public_signals"].to_string()).unwrap();
-    assert_snarkjs_verifies(vk, &public, &proof);
+    let proof = dir.join(format!("proof-{}.json", job["id"].as_str().unwrap()));
+    let public = dir.join(format!("public-{}.json", job["id"].as_str().unwrap()));
+    write_json(&proof, &job["proof"]);
+    write_json(&public, &job["public_signals"]);
+    assert_snarkjs_verifies(&poseidon().vk, &public, &proof);
+    let out = snarkjs([
+        "zkey".as_ref(),
+        "export".as_ref(),
+        "soliditycalldata".as_ref(),
+        public.as_os_str(),
+        proof.as_os_str(),
+    ])
+    .ok();
+    assert_eq!(job["calldata"].as_str().unwrap(), out.stdout.trim());
 }
+
+// ---------------------------------------------------------------------------------------
+// Tests
 
 #[test]
-fn whole_flow_and_a_batch_verify_in_snarkjs() {
+fn whole_flow_single_json_and_batch_proofs_verify_in_snarkjs() {
+    let f = poseidon();
     let dir = TestDir::new("serve-flow");
-    let (zkey, wtns, vk) = fixture(&dir);
-    let server = Server::start(&dir.join("data"));
-    let key = server.tenant();
+    let mut s = Server::start(&dir.join("data"), &[]);
+    s.call("GET", "/readyz", None, Body::None).expect(200);
+    let (tenant, key, _) = new_tenant(&s, json!({"name": "rollup-a"}));
 
-    let (status, circuit) = server.call(
+    let c = upload(&s, &key);
+    assert_eq!(c["id"], f.circuit_id.as_str());
+    assert_eq!(c["curve"], "bn128");
+    let info = circuit("poseidon").info();
+    assert_eq!(c["n_public"], info.n_public());
+    assert_eq!(c["n_vars"], info.n_wires);
+    assert_eq!(c["domain_size"], info.domain_size());
+    // Deduplicated: the same zkey again is the same circuit.
+    let again = s.call(
         "POST",
         "/v1/circuits",
         Some(&key),
-        Body::Bytes(zkey.clone()),
+        Body::Bytes(&f.zkey_bytes),
     );
-    assert_eq!(status, 201, "{circuit}");
-    let id = circuit["id"].as_str().unwrap().to_string();
-    assert_eq!(id.len(), 64, "the circuit id is the zkey's sha256");
-    assert_eq!(circuit["curve"], "bn128");
-    // The same zkey again is the same circuit.
-    let (status, again) = server.call("POST", "/v1/circuits", Some(&key), Body::Bytes(zkey));
-    assert!(status == 200 || status == 201, "{again}");
-    assert_eq!(again["id"], circuit["id"]);
+    assert_eq!(again.expect(200)["id"], f.circuit_id.as_str());
+    let list = s
+        .call("GET", "/v1/circuits", Some(&key), Body::None)
+        .expect(200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
 
-    let (status, job) = server.call(
-        "POST",
-        &format!("/v1/circuits/{id}/proofs"),
-        Some(&key),
-        Body::Bytes(std::fs::read(&wtns).unwrap()),
-    );
-    assert_eq!(status, 202, "{job}");
-    assert_eq!(job["status"], "queued");
-    let done = server.wait(&key, job["id"].as_str().unwrap());
-    assert_verifies(&done, &vk, &dir, "single");
+    // One .wtns witness.
+    let id = submit_wtns(&s, &key);
+    let job = wait_final(&s.base, &key, &id, Duration::from_secs(120));
+    assert_verifies(&dir, &job);
+    assert_eq!(job["devices"], json!(["cpu:0"]));
+    assert!(job["timings"]["prove_ms"].as_f64().unwrap() > 0.0);
+    assert!(job["error"].is_null());
 
-    // A batch of JSON witnesses (decimal strings).
-    let values: Vec<String> = Wtns::read(&wtns)
-        .values()
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
-    let (status, batch) = server.call(
-        "POST",
-        &format!("/v1/circuits/{id}/proofs"),
-        Some(&key),
-        Body::Json(json!({ "witnesses": [values.clone(), values] })),
+    // One JSON witness.
+    let v = s
+        .call(
+            "POST",
+            &format!("/v1/circuits/{}/proofs", f.circuit_id),
+            Some(&key),
+            Body::Json(json!({"witness": f.witness_json, "priority": 3})),
+        )
+        .expect(202);
+    let job = wait_final(
+        &s.base,
+        &key,
+        v["id"].as_str().unwrap(),
+        Duration::from_secs(120),
     );
-    assert_eq!(status, 202, "{batch}");
-    let jobs = batch
+    assert_verifies(&dir, &job);
+    assert_eq!(job["priority"], 3);
+
+    // A batch of three.
+    let v = s
+        .call(
+            "POST",
+            &format!("/v1/circuits/{}/proofs", f.circuit_id),
+            Some(&key),
+            Body::Json(json!({"witnesses": [f.witness_json, f.witness_json, f.witness_json]})),
+        )
+        .expect(202);
+    let ids: Vec<String> = v
         .as_array()
-        .or_else(|| batch["jobs"].as_array())
-        .expect("a list of jobs")
-        .clone();
-    assert_eq!(jobs.len(), 2, "{batch}");
-    for (i, j) in jobs.iter().enumerate() {
-        let done = server.wait(&key, j["id"].as_str().unwrap());
-        assert_verifies(&done, &vk, &dir, &format!("batch{i}"));
+        .expect("a batch answers a list")
+        .iter()
+        .map(|j| {
+            assert_eq!(j["status"], "queued");
+            j["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 3);
+    for id in &ids {
+        let job = wait_final(&s.base, &key, id, Duration::from_secs(120));
+        assert_verifies(&dir, &job);
     }
+
+    // Usage, listing, metrics, devices.
+    let u = s
+        .call("GET", "/v1/usage", Some(&key), Body::None)
+        .expect(200);
+    assert_eq!(u["tenant_id"], tenant.as_str());
+    assert_eq!(u["proofs"], 5);
+    assert_eq!(u["constraints_proven"], 5 * info.n_constraints as u64);
+    assert!(u["device_seconds"].as_f64().unwrap() > 0.0);
+    let jobs = s
+        .call("GET", "/v1/proofs?status=succeeded", Some(&key), Body::None)
+        .expect(200);
+    assert_eq!(jobs.as_array().unwrap().len(), 5);
+    let m = s.call("GET", "/metrics", None, Body::None);
+    assert_eq!(m.status, 200);
+    for needle in [
+        "kiln_queue_depth 0",
+        "kiln_jobs{state=\"succeeded\"} 5",
+        "kiln_proof_latency_seconds_count 5",
+        "kiln_device_busy_ratio{device=\"cpu:0\"}",
+    ] {
+        assert!(
+            m.text.contains(needle),
+            "metrics lack {needle:?}:\n{}",
+            m.text
+        );
+    }
+    let d = s
+        .call("GET", "/v1/devices", Some(&key), Body::None)
+        .expect(200);
+    let cpu = &d.as_array().unwrap()[0];
+    assert_eq!(cpu["kind"], "cpu");
+    assert_eq!(cpu["jobs_done"], 5);
+    assert!(cpu["state"] == "idle" || cpu["state"] == "busy");
+    s.assert_alive();
+}
+
+#[test]
+fn tenants_are_isolated_and_keys_can_be_revoked() {
+    let f = poseidon();
+    let dir = TestDir::new("serve-isolation");
+    let s = Server::start(&dir.join("data"), &[]);
+    let (a_id, a, _) = new_tenant(&s, json!({"name": "a"}));
+    let (_b_id, b, _) = new_tenant(&s, json!({"name": "b"}));
+    upload(&s, &a);
+    let job = submit_wtns(&s, &a);
+
+    // B sees none of A's things.
+    let cpath = format!("/v1/circuits/{}", f.circuit_id);
+    s.call("GET", &cpath, Some(&b), Body::None).expect(404);
+    s.call("DELETE", &cpath, Some(&b), Body::None).expect(404);
+    s.call(
+        "POST",
+        &format!("{cpath}/proofs"),
+        Some(&b),
+        Body::Bytes(&f.wtns),
+    )
+    .expect(404);
+    s.call("GET", &format!("/v1/proofs/{job}"), Some(&b), Body::None)
+        .expect(404);
+    s.call(
+        "POST",
+        &format!("/v1/proofs/{job}/cancel"),
+        Some(&b),
+        Body::None,
+    )
+    .expect(404);
+    assert!(s
+        .call("GET", "/v1/circuits", Some(&b), Body::None)
+        .expect(200)
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .call("GET", "/v1/proofs", Some(&b), Body::None)
+        .expect(200)
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.call("GET", "/v1/usage", Some(&b), Body::None).expect(200)["proofs"],
+        0
+    );
+    wait_final(&s.base, &a, &job, Duration::from_secs(120));
+    // The admin sees everyone's usage.
+    let all = s
+        .call("GET", "/v1/usage", Some(ADMIN), Body::None)
+        .expect(200);
+    assert_eq!(all.as_array().unwrap().len(), 2);
+
+    // Roles: tenant keys cannot administer, the admin key is not a tenant.
+    s.call("POST", "/v1/tenants", Some(&a), Body::None)
+        .expect(403);
+    s.call("GET", "/v1/circuits", Some(ADMIN), Body::None)
+        .expect(403);
+
+    // A second key works; revoked keys stop working at once.
+    let k2 = s
+        .call(
+            "POST",
+            "/v1/keys",
+            Some(&a),
+            Body::Json(json!({"label": "ci"})),
+        )
+        .expect(201);
+    let (k2_id, k2) = (
+        k2["id"].as_str().unwrap().to_string(),
+        k2["api_key"].as_str().unwrap().to_string(),
+    );
+    s.call("GET", &cpath, Some(&k2), Body::None).expect(200);
+    s.call("DELETE", &format!("/v1/keys/{k2_id}"), Some(&a), Body::None)
+        .expect(200);
+    let r = s.call("GET", &cpath, Some(&k2), Body::None);
+    assert!(r.expect(401)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("revoked"));
+    // B cannot revoke A's keys; the admin can.
+    let keys = s.call("GET", "/v1/keys", Some(&a), Body::None).expect(200);
+    let first = keys[0]["id"].as_str().unwrap().to_string();
+    assert!(
+        keys[0].get("key_hash").is_none(),
+        "key hashes are never shown"
+    );
+    s.call("DELETE", &format!("/v1/keys/{first}"), Some(&b), Body::None)
+        .expect(404);
+    s.call(
+        "DELETE",
+        &format!("/v1/tenants/{a_id}/keys/{first}"),
+        Some(ADMIN),
+        Body::None,
+    )
+    .expect(200);
+    s.call("GET", "/v1/circuits", Some(&a), Body::None)
+        .expect(401);
 }
 
 #[test]
 fn bad_requests_get_their_4xx_and_the_server_stays_healthy() {
+    let f = poseidon();
     let dir = TestDir::new("serve-bad");
-    let (zkey, wtns, _vk) = fixture(&dir);
-    let server = Server::start(&dir.join("data"));
-    let key = server.tenant();
-    let other = server.tenant();
-    let (_, c) = server.call(
+    let mut s = Server::start(&dir.join("data"), &["--max-body-bytes", "200000"]);
+    let (_, key, _) = new_tenant(&s, json!({}));
+    upload(&s, &key);
+    let good = submit_wtns(&s, &key);
+    let proofs = format!("/v1/circuits/{}/proofs", f.circuit_id);
+
+    // Authentication.
+    s.call("GET", "/v1/circuits", None, Body::None).expect(401);
+    s.call("GET", "/v1/circuits", Some("kiln_not-a-key"), Body::None)
+        .expect(401);
+    let r = call(
+        &s.base,
+        "GET",
+        "/v1/circuits",
+        None,
+        Body::None,
+        &[("Authorization", "Basic abc")],
+    );
+    r.expect(401);
+
+    // Zkeys: truncated, garbage, a PLONK key.
+    let truncated = &f.zkey_bytes[..f.zkey_bytes.len() / 2];
+    let e = s
+        .call("POST", "/v1/circuits", Some(&key), Body::Bytes(truncated))
+        .expect(422);
+    assert_eq!(e["error"]["code"], "invalid_zkey");
+    assert!(
+        !e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&s.data_dir.display().to_string()),
+        "messages do not leak server paths: {e}"
+    );
+    s.call(
         "POST",
         "/v1/circuits",
         Some(&key),
-        Body::Bytes(zkey.clone()),
+        Body::Bytes(b"not a zkey at all"),
+    )
+    .expect(422);
+    let plonk = read(&snarkjs_plonk_zkey(&circuit("poseidon").r1cs));
+    s.call("POST", "/v1/circuits", Some(&key), Body::Bytes(&plonk))
+        .expect(422);
+    assert_eq!(
+        s.call("GET", "/v1/circuits", Some(&key), Body::None)
+            .expect(200)
+            .as_array()
+            .unwrap()
+            .len(),
+        1
     );
-    let id = c["id"].as_str().unwrap().to_string();
-    let proofs = format!("/v1/circuits/{id}/proofs");
 
-    let expect = |what: &str, (status, v): (u16, Value), codes: &[u16]| {
-        assert!(codes.contains(&status), "{what}: got {status} {v}");
-        let msg = v["error"]["message"].as_str().unwrap_or_default();
-        assert!(
-            !msg.is_empty() && v["error"]["code"].is_string(),
-            "{what}: no JSON error: {v}"
-        );
-    };
-    expect(
-        "no key",
-        server.call("GET", "/v1/circuits", None, Body::None),
-        &[401],
-    );
-    expect(
-        "wrong key",
-        server.call("GET", "/v1/circuits", Some("kiln_nope"), Body::None),
-        &[401],
-    );
-    expect(
-        "tenant key on an admin route",
-        server.call("POST", "/v1/tenants", Some(&key), Body::Json(json!({}))),
-        &[401, 403],
-    );
-    expect(
-        "truncated zkey",
-        server.call(
-            "POST",
-            "/v1/circuits",
-            Some(&key),
-            Body::Bytes(zkey[..zkey.len() / 2].to_vec()),
-        ),
-        &[400, 422],
-    );
-    expect(
-        "garbage witness",
-        server.call(
-            "POST",
-            &proofs,
-            Some(&key),
-            Body::Bytes(b"not a witness at all".to_vec()),
-        ),
-        &[400, 422],
-    );
-    expect(
-        "wrong-length witness",
-        server.call(
-            "POST",
-            &proofs,
-            Some(&key),
-            Body::Json(json!({ "witness": ["1", "2", "3"] })),
-        ),
-        &[400, 422],
-    );
-    expect(
-        "malformed JSON",
-        server.call("POST", &proofs, Some(&key), Body::Raw("{\"witness\": [")),
-        &[400],
-    );
-    // Another tenant sees nothing of this one's.
-    expect(
-        "other tenant's circuit",
-        server.call(
-            "GET",
-            &format!("/v1/circuits/{id}"),
-            Some(&other),
-            Body::None,
-        ),
-        &[404],
-    );
-    expect(
-        "proving on another tenant's circuit",
-        server.call(
-            "POST",
-            &proofs,
-            Some(&other),
-            Body::Bytes(std::fs::read(&wtns).unwrap()),
-        ),
-        &[404],
-    );
-    assert_eq!(server.call("GET", "/healthz", None, Body::None).0, 200);
-    // And it still proves.
-    let (status, job) = server.call(
+    // Witnesses: garbage, truncated .wtns, wrong length, out of range, bad constant.
+    s.call(
         "POST",
         &proofs,
         Some(&key),
-        Body::Bytes(std::fs::read(&wtns).unwrap()),
+        Body::Bytes(b"wtns\x02\x00\x00\x00garbage"),
+    )
+    .expect(422);
+    s.call(
+        "POST",
+        &proofs,
+        Some(&key),
+        Body::Bytes(&f.wtns[..f.wtns.len() - 7]),
+    )
+    .expect(422);
+    s.call(
+        "POST",
+        &proofs,
+        Some(&key),
+        Body::Bytes(b"\x00\x01binary junk"),
+    )
+    .expect(400);
+    let short: Vec<&String> = f.witness_json.iter().take(10).collect();
+    let e = s
+        .call(
+            "POST",
+            &proofs,
+            Some(&key),
+            Body::Json(json!({"witness": short})),
+        )
+        .expect(422);
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("10 values") && msg.contains(&f.witness_json.len().to_string()),
+        "{msg}"
     );
-    assert_eq!(status, 202, "{job}");
+    let mut bad = f.witness_json.clone();
+    bad[5] = FR_MODULUS.to_string();
+    let e = s
+        .call(
+            "POST",
+            &proofs,
+            Some(&key),
+            Body::Json(json!({"witness": bad})),
+        )
+        .expect(422);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("witness[5]"),
+        "{e}"
+    );
+    bad[5] = "12abc".into();
+    s.call(
+        "POST",
+        &proofs,
+        Some(&key),
+        Body::Json(json!({"witness": bad})),
+    )
+    .expect(422);
+    s.call(
+        "POST",
+        &proofs,
+        Some(&key),
+        Body::Json(json!({"witnesses": []})),
+    )
+    .expect(422);
+    s.call(
+        "POST",
+        &proofs,
+        Some(&key),
+        Body::Json(json!({"witness": f.witness_json, "priority": 99})),
+    )
+    .expect(422);
+    s.call(
+        "POST",
+        &proofs,
+        Some(&key),
+        Body::Json(json!({"witness": f.witness_json, "colour": 1})),
+    )
+    .expect(422);
+
+    // Malformed JSON; over-limit body; unknown routes and ids.
+    let e = s
+        .call(
+            "POST",
+            &proofs,
+            Some(&key),
+            Body::Bytes(b"{\"witness\": [\"1\","),
+        )
+        .expect(400);
+    assert_eq!(e["error"]["code"], "malformed_json");
+    let e = call(
+        &s.base,
+        "POST",
+        "/v1/tenants",
+        Some(ADMIN),
+        Body::Bytes(b"{nope"),
+        &[("Content-Type", "application/json")],
+    )
+    .expect(400);
+    assert_eq!(e["error"]["code"], "malformed_json");
+    let big = vec![b' '; 300_000];
+    s.call("POST", &proofs, Some(&key), Body::Bytes(&big))
+        .expect(413);
+    s.call("GET", "/v1/nothing", Some(&key), Body::None)
+        .expect(404);
+    s.call(
+        "GET",
+        "/v1/proofs/00000000-0000-0000-0000-000000000000",
+        Some(&key),
+        Body::None,
+    )
+    .expect(404);
+    s.call("GET", "/v1/circuits/..%2F..%2Fetc", Some(&key), Body::None)
+        .expect(404);
+    s.call(
+        "GET",
+        &format!("/v1/proofs/{good}?wait=soon"),
+        Some(&key),
+        Body::None,
+    )
+    .expect(400);
+
+    // A witness that does not satisfy the circuit is accepted, then fails with a reason.
+    let mut unsat = f.witness_json.clone();
+    let i = unsat.len() / 2;
+    unsat[i] = if unsat[i] == "1" {
+        "2".into()
+    } else {
+        "1".into()
+    };
+    let v = s
+        .call(
+            "POST",
+            &proofs,
+            Some(&key),
+            Body::Json(json!({"witness": unsat})),
+        )
+        .expect(202);
+    let failed = wait_final(
+        &s.base,
+        &key,
+        v["id"].as_str().unwrap(),
+        Duration::from_secs(120),
+    );
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["error"]["code"], "unsatisfied_witness");
+
+    // Still healthy, and the good job went through.
+    s.assert_alive();
+    let job = wait_final(&s.base, &key, &good, Duration::from_secs(120));
+    assert_verifies(&dir, &job);
+    assert!(!std::fs::read_to_string(&s.log)
+        .unwrap()
+        .contains("panicked"));
+}
+
+#[test]
+fn quotas_idempotency_cancellation_and_circuit_deletion() {
+    let f = poseidon();
+    let dir = TestDir::new("serve-quotas");
+    let s = Server::start(&dir.join("data"), &[]);
+    let proofs = format!("/v1/circuits/{}/proofs", f.circuit_id);
+
+    // Stored-bytes quota.
+    let (_, tiny, _) = new_tenant(&s, json!({"quotas": {"max_stored_bytes": 1000}}));
+    let r = s.call(
+        "POST",
+        "/v1/circuits",
+        Some(&tiny),
+        Body::Bytes(&f.zkey_bytes),
+    );
+    r.expect(429);
+    assert!(r.headers.contains_key("retry-after"), "{r:?}");
+
+    // Job quotas: a batch larger than the queue quota, then than the concurrency quota.
+    let (_, key, _) = new_tenant(
+        &s,
+        json!({"quotas": {"max_queued_jobs": 2, "max_concurrent_jobs": 3}}),
+    );
+    upload(&s, &key);
+    let w = &f.witness_json;
+    let r = s.call(
+        "POST",
+        &proofs,
+        Some(&key),
+        Body::Json(json!({"witnesses": [w, w, w]})),
+    );
+    r.expect(429);
+    let secs: u64 = r.headers["retry-after"].parse().unwrap();
+    assert!(secs >= 1);
+    let (_, key2, _) = new_tenant(&s, json!({"quotas": {"max_concurrent_jobs": 2}}));
+    upload(&s, &key2);
+    s.call(
+        "POST",
+        &proofs,
+        Some(&key2),
+        Body::Json(json!({"witnesses": [w, w, w]})),
+    )
+    .expect(429);
+
+    // Idempotency: the same key returns the same job; another request under it is a 409.
+    let hdr = [("Idempotency-Key", "order-17")];
+    let first = call(
+        &s.base,
+        "POST",
+        &proofs,
+        Some(&key),
+        Body::Bytes(&f.wtns),
+        &hdr,
+    );
+    let id = first.expect(202)["id"].as_str().unwrap().to_string();
+    let second = call(
+        &s.base,
+        "POST",
+        &proofs,
+        Some(&key),
+        Body::Bytes(&f.wtns),
+        &hdr,
+    );
+    assert_eq!(second.expect(202)["id"], id.as_str());
     assert_eq!(
-        server.wait(&key, job["id"].as_str().unwrap())["status"],
+        second
+            .headers
+            .get("idempotent-replayed")
+            .map(String::as_str),
+        Some("true")
+    );
+    let body = json!({"witness": w, "priority": 1, "idempotency_key": "order-17"});
+    let r = s.call("POST", &proofs, Some(&key), Body::Json(body));
+    assert_eq!(r.expect(409)["error"]["code"], "idempotency_key_reused");
+    // The same key from another tenant is another job.
+    let other = call(
+        &s.base,
+        "POST",
+        &proofs,
+        Some(&key2),
+        Body::Bytes(&f.wtns),
+        &hdr,
+    );
+    let other_id = other.expect(202)["id"].as_str().unwrap().to_string();
+    assert_ne!(other_id, id);
+    wait_final(&s.base, &key2, &other_id, Duration::from_secs(120));
+    let batch = json!({"witnesses": [w, w], "idempotency_key": "batch-1"});
+    let b1 = s.call("POST", &proofs, Some(&key2), Body::Json(batch.clone()));
+    let b1 = b1.expect(202);
+    wait_final(&s.base, &key, &id, Duration::from_secs(120));
+    let b2 = s
+        .call("POST", &proofs, Some(&key2), Body::Json(batch))
+        .expect(202);
+    assert_eq!(b1, b2);
+    let jobs = s
+        .call("GET", "/v1/proofs", Some(&key), Body::None)
+        .expect(200);
+    assert_eq!(
+        jobs.as_array().unwrap().len(),
+        1,
+        "one job for one idempotency key"
+    );
+
+    // Cancellation: the last of a batch is still queued behind the others.
+    let (_, key3, _) = new_tenant(&s, json!({}));
+    upload(&s, &key3);
+    let v = s
+        .call(
+            "POST",
+            &proofs,
+            Some(&key3),
+            Body::Json(json!({"witnesses": vec![w; 12]})),
+        )
+        .expect(202);
+    let ids: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap().to_string())
+        .collect();
+    let last = ids.last().unwrap();
+    let r = s.call(
+        "POST",
+        &format!("/v1/proofs/{last}/cancel"),
+        Some(&key3),
+        Body::None,
+    );
+    assert!(r.status == 200 || r.status == 202, "{r:?}");
+    // Deleting a circuit in use is refused.
+    let cpath = format!("/v1/circuits/{}", f.circuit_id);
+    let e = s
+        .call("DELETE", &cpath, Some(&key3), Body::None)
+        .expect(409);
+    assert_eq!(e["error"]["code"], "circuit_in_use");
+    let cancelled = wait_final(&s.base, &key3, last, Duration::from_secs(120));
+    assert_eq!(cancelled["status"], "cancelled");
+    assert!(cancelled["proof"].is_null());
+    for id in &ids[..ids.len() - 1] {
+        assert_eq!(
+            wait_final(&s.base, &key3, id, Duration::from_secs(120))["status"],
+            "succeeded"
+        );
+    }
+    // Cancelling an ended job is a conflict.
+    s.call(
+        "POST",
+        &format!("/v1/proofs/{}/cancel", ids[0]),
+        Some(&key3),
+        Body::None,
+    )
+    .expect(409);
+    // Now the circuit can go; other tenants keep theirs.
+    s.call("DELETE", &cpath, Some(&key3), Body::None)
+        .expect(200);
+    s.call("GET", &cpath, Some(&key3), Body::None).expect(404);
+    s.call("GET", &cpath, Some(&key), Body::None).expect(200);
+    let id = submit_wtns(&s, &key);
+    assert_eq!(
+        wait_final(&s.base, &key, &id, Duration::from_secs(120))["status"],
         "succeeded"
     );
 }
 
+/// A one-connection-at-a-time HTTP receiver: answers 500 to the first `fail` requests,
+/// then 200; records (headers, body) of each.
+/// What the receiver saw: (headers, body) per request.
+type Seen = Arc<Mutex<Vec<(HashMap<String, String>, String)>>>;
+
+fn webhook_receiver(fail: usize) -> (String, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let rec = seen.clone();
+    std::thread::spawn(move || {
+        for (n, conn) in listener.incoming().enumerate().take(20) {
+            let Ok(mut conn) = conn else { continue };
+            conn.set_read_timeout(Some(Duration::from_secs(10))).ok();
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut headers = HashMap::new();
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = line.trim().split_once(':') {
+                    headers.insert(k.trim().to_lowercase(), v.trim().to_string());
+                }
+            }
+            let len: usize = headers
+                .get("content-length")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            rec.lock()
+                .unwrap()
+                .push((headers, String::from_utf8_lossy(&body).into_owned()));
+            let status = if n < fail {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    (url, seen)
+}
+
 #[test]
-fn accepted_jobs_survive_kill_9_and_finish_after_a_restart() {
-    let dir = TestDir::new("serve-crash");
-    let (zkey, wtns, vk) = fixture(&dir);
-    let data = dir.join("data");
-    let mut server = Server::start(&data);
-    let key = server.tenant();
-    let (_, c) = server.call("POST", "/v1/circuits", Some(&key), Body::Bytes(zkey));
-    let id = c["id"].as_str().unwrap().to_string();
-    let w = std::fs::read(&wtns).unwrap();
-    let mut ids = Vec::new();
-    for _ in 0..6 {
-        let (status, job) = server.call(
+fn webhooks_are_signed_and_retried() {
+    let f = poseidon();
+    let dir = TestDir::new("serve-webhook");
+    let s = Server::start(&dir.join("data"), &["--webhook-backoff-ms", "200"]);
+    let (_, key, secret) = new_tenant(&s, json!({}));
+    upload(&s, &key);
+    let (url, seen) = webhook_receiver(2);
+    let v = s
+        .call(
             "POST",
-            &format!("/v1/circuits/{id}/proofs"),
+            &format!("/v1/circuits/{}/proofs", f.circuit_id),
             Some(&key),
-            Body::Bytes(w.clone()),
+            Body::Json(json!({"witness": f.witness_json, "webhook_url": url})),
+        )
+        .expect(202);
+    let id = v["id"].as_str().unwrap();
+    wait_final(&s.base, &key, id, Duration::from_secs(120));
+    let t0 = Instant::now();
+    while seen.lock().unwrap().len() < 3 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "webhook not retried to success"
         );
-        assert_eq!(status, 202, "{job}");
-        ids.push(job["id"].as_str().unwrap().to_string());
+        std::thread::sleep(Duration::from_millis(50));
     }
-    let port = server.port();
-    server.kill();
-    let server = Server::start_on(&data, port);
-    for (i, j) in ids.iter().enumerate() {
-        let done = server.wait(&key, j);
-        assert_verifies(&done, &vk, &dir, &format!("crash{i}"));
+    let calls = seen.lock().unwrap().clone();
+    for (headers, body) in &calls {
+        let sig = headers.get("x-kiln-signature").expect("signature header");
+        assert_eq!(
+            sig,
+            &format!(
+                "sha256={}",
+                kiln::server::secrets::sign(&secret, body.as_bytes())
+            )
+        );
+        assert_eq!(
+            headers.get("x-kiln-event").map(String::as_str),
+            Some("job.succeeded")
+        );
+        let job: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(job["id"], id);
+        assert_eq!(job["status"], "succeeded");
+        assert!(job["proof"]["pi_a"].is_array());
     }
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(seen.lock().unwrap().len(), 3, "no deliveries after a 2xx");
+}
+
+#[test]
+fn kill_9_while_proving_then_restart_finishes_every_job() {
+    let f = poseidon();
+    let dir = TestDir::new("serve-kill9");
+    let data = dir.join("data");
+    let s = Server::start(&data, &[]);
+    let (_, key, _) = new_tenant(&s, json!({}));
+    upload(&s, &key);
+    let w = &f.witness_json;
+    let v = s
+        .call(
+            "POST",
+            &format!("/v1/circuits/{}/proofs", f.circuit_id),
+            Some(&key),
+            Body::Json(json!({"witnesses": vec![w; 8]})),
+        )
+        .expect(202);
+    let ids: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap().to_string())
+        .collect();
+    // Wait until a job is running, then kill -9.
+    let t0 = Instant::now();
+    loop {
+        let running = s
+            .call("GET", "/v1/proofs?status=running", Some(&key), Body::None)
+            .expect(200);
+        if !running.as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "no job started");
+    }
+    s.kill9();
+
+    let s = Server::start(&data, &[]);
+    let mut restarted = 0;
+    for id in &ids {
+        let job = wait_final(&s.base, &key, id, Duration::from_secs(180));
+        assert_eq!(job["status"], "succeeded", "{job}");
+        if job["attempts"].as_u64().unwrap() > 1 {
+            restarted += 1;
+        }
+    }
+    assert_verifies(
+        &dir,
+        &wait_final(&s.base, &key, &ids[0], Duration::from_secs(1)),
+    );
+    eprintln!("{restarted} job(s) were interrupted by kill -9 and proved again after the restart");
+    let u = s
+        .call("GET", "/v1/usage", Some(&key), Body::None)
+        .expect(200);
+    assert_eq!(u["proofs"], 8);
+}
+
+#[test]
+fn a_few_hundred_concurrent_submissions_all_succeed() {
+    const THREADS: usize = 20;
+    const PER_THREAD: usize = 10;
+    let f = poseidon();
+    let dir = TestDir::new("serve-load");
+    let s = Server::start(&dir.join("data"), &[]);
+    let (_, a, _) = new_tenant(&s, json!({}));
+    let (_, b, _) = new_tenant(&s, json!({}));
+    upload(&s, &a);
+    upload(&s, &b);
+    let base = s.base.clone();
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let base = base.clone();
+            let key = if t % 2 == 0 { a.clone() } else { b.clone() };
+            std::thread::spawn(move || {
+                (0..PER_THREAD)
+                    .map(|_| {
+                        let r = call(
+                            &base,
+                            "POST",
+                            &format!("/v1/circuits/{}/proofs", poseidon().circuit_id),
+                            Some(&key),
+                            Body::Bytes(&poseidon().wtns),
+                            &[],
+                        );
+                        (
+                            key.clone(),
+                            r.expect(202)["id"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let jobs: Vec<(String, String)> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(jobs.len(), THREADS * PER_THREAD);
+    let _ = f;
+    for (key, id) in &jobs {
+        let job = wait_final(&s.base, key, id, Duration::from_secs(600));
+        assert_eq!(job["status"], "succeeded", "{job}");
+    }
+    let m = s.call("GET", "/metrics", None, Body::None);
+    assert!(m.text.contains(&format!(
+        "kiln_jobs{{state=\"succeeded\"}} {}",
+        THREADS * PER_THREAD
+    )));
+}
+
+#[test]
+fn the_openapi_document_is_served_and_every_documented_route_exists() {
+    let dir = TestDir::new("serve-openapi");
+    let s = Server::start(&dir.join("data"), &[]);
+    let served = s
+        .call("GET", "/v1/openapi.json", None, Body::None)
+        .expect(200);
+    let file = read_json(&repo_root().join("src/api/openapi.json"));
+    assert_eq!(served, file);
+    let mut checked = 0;
+    for (path, item) in file["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let concrete = path
+                .replace("{tenant_id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{key_id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{proof_id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{circuit_id}", &"0".repeat(64));
+            let r = s.call(&method.to_uppercase(), &concrete, Some(ADMIN), Body::None);
+            assert!(r.status != 405, "{method} {path}: {r:?}");
+            if r.status == 404 {
+                assert_ne!(
+                    r.json()["error"]["code"],
+                    "no_route",
+                    "{method} {path} is not routed"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, kiln::api::ROUTES.len());
+    let r = s.call("PUT", "/v1/circuits", Some(ADMIN), Body::None);
+    assert_eq!(r.status, 405, "{r:?}");
+}
+
+#[test]
+fn a_generated_admin_key_is_printed_once_and_persists() {
+    let dir = TestDir::new("serve-admin");
+    let data = dir.join("data");
+    let (s, lines) = Server::start_with(&data, &[], None);
+    let key = lines
+        .iter()
+        .find_map(|l| l.split("stored): ").nth(1))
+        .unwrap_or_else(|| panic!("no generated admin key printed: {lines:?}"))
+        .to_string();
+    s.call("POST", "/v1/tenants", Some(&key), Body::None)
+        .expect(201);
+    s.kill9();
+    let (s, lines) = Server::start_with(&data, &[], None);
+    assert!(
+        lines.iter().all(|l| !l.contains(&key)),
+        "printed again: {lines:?}"
+    );
+    s.call("GET", "/v1/tenants", Some(&key), Body::None)
+        .expect(200);
+    s.call("GET", "/v1/tenants", Some(ADMIN), Body::None)
+        .expect(401);
+    let db = std::fs::read(data.join("kiln.db")).unwrap();
+    assert!(
+        !db.windows(key.len()).any(|w| w == key.as_bytes()),
+        "the key itself is not stored"
+    );
+    // A second server on the same data dir is refused.
+    let out = kiln([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("another kiln serve"), "{out}");
 }

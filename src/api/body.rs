@@ -31,7 +31,9 @@ fn too_large(what: &str, limit: u64) -> ApiError {
     ))
 }
 
-async fn drain<S, B>(mut body: S)
+/// Reads and drops (up to a bound) a body the answer does not need, so the client can
+/// finish sending it and read the answer.
+pub async fn drain<S, B>(mut body: S)
 where
     S: Stream<Item = Result<B, warp::Error>> + Unpin,
     B: Buf,

@@ -10,7 +10,7 @@ use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
 use super::auth;
-use super::body::{content_length, stream_to_file};
+use super::body::{content_length, drain, stream_to_file};
 use super::error::{json_response, ApiError};
 use super::quota_retry_after;
 use crate::curve::{Bn254, Curve};
@@ -31,6 +31,15 @@ pub fn check_id(id: &str) -> Result<(), ApiError> {
     }
 }
 
+fn over_quota(stored: u64, quota: u64, size: u64) -> ApiError {
+    ApiError::Quota {
+        message: format!(
+            "stored proving keys quota: {stored} of {quota} bytes used, this zkey needs {size} more; delete circuits to make room"
+        ),
+        retry_after: quota_retry_after(),
+    }
+}
+
 /// `POST /v1/circuits`: 201 with the circuit, 200 if the tenant already had this zkey.
 pub async fn upload<S, B>(
     state: Arc<AppState>,
@@ -41,30 +50,32 @@ where
     S: Stream<Item = Result<B, warp::Error>> + Unpin,
     B: Buf,
 {
-    let tenant_id = auth::tenant(&state, &headers).await?;
-    let tenant = state
-        .store
-        .get_tenant(&tenant_id)
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("the key's tenant no longer exists".into()))?;
-    let quota = tenant
-        .quotas
-        .max_stored_bytes
-        .unwrap_or(state.cfg.max_stored_bytes);
-    let stored = state.store.stored_bytes(&tenant_id).await?;
-    let over = |size: u64| {
-        ApiError::Quota {
-        message: format!(
-            "stored proving keys quota: {stored} of {quota} bytes used, this zkey needs {size} more; delete circuits to make room"
-        ),
-        retry_after: quota_retry_after(),
-    }
-    };
-    if let Some(n) = content_length(&headers) {
-        if n <= state.cfg.max_zkey_bytes && stored + n > quota {
-            return Err(over(n));
+    let checks = async {
+        let tenant_id = auth::tenant(&state, &headers).await?;
+        let tenant =
+            state.store.get_tenant(&tenant_id).await?.ok_or_else(|| {
+                ApiError::Unauthorized("the key's tenant no longer exists".into())
+            })?;
+        let quota = tenant
+            .quotas
+            .max_stored_bytes
+            .unwrap_or(state.cfg.max_stored_bytes);
+        let stored = state.store.stored_bytes(&tenant_id).await?;
+        if let Some(n) = content_length(&headers) {
+            if n <= state.cfg.max_zkey_bytes && stored + n > quota {
+                return Err(over_quota(stored, quota, n));
+            }
         }
+        Ok::<_, ApiError>((tenant_id, stored, quota))
     }
+    .await;
+    let (tenant_id, stored, quota) = match checks {
+        Ok(v) => v,
+        Err(e) => {
+            drain(body).await;
+            return Err(e);
+        }
+    };
     let tmp = state
         .dirs
         .tmp
@@ -80,7 +91,7 @@ where
     }
     if stored + size > quota {
         cleanup(tmp).await;
-        return Err(over(size));
+        return Err(over_quota(stored, quota, size));
     }
     // Validate by loading it: header, section sizes, every coefficient and point.
     let st = state.clone();

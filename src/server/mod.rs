@@ -80,7 +80,11 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
         .thread_name("kiln-serve")
         .build()
         .map_err(io(std::path::Path::new("<tokio runtime>")))?;
-    rt.block_on(serve(cfg))
+    let res = rt.block_on(serve(cfg));
+    // Proofs still running on blocking threads are not waited for: their jobs are still
+    // `running` in the store and run again at the next start.
+    rt.shutdown_timeout(Duration::from_millis(500));
+    res
 }
 
 async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
