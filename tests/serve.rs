@@ -1084,6 +1084,68 @@ fn kill_9_while_proving_then_restart_finishes_every_job() {
     assert_eq!(u["proofs"], 8);
 }
 
+/// `--device cpu,opencl:0`: the daemon proves through the scheduler's fleet (PoCL's device in
+/// CI), every job's proof verifies, the job and `/v1/devices` say which devices worked, and
+/// the fleet's throughput calibration is kept in the data directory across restarts.
+#[cfg(feature = "opencl")]
+#[test]
+fn a_fleet_of_the_cpu_and_an_opencl_device_proves_and_keeps_its_calibration() {
+    if !opencl_device_present() {
+        return;
+    }
+    let dir = TestDir::new("serve-fleet");
+    let data = dir.join("data");
+    let s = Server::start(&data, &["--device", "cpu,opencl:0"]);
+    let (_, key, _) = new_tenant(&s, json!({}));
+    upload(&s, &key);
+    // Nothing measured yet: the first proof calibrates both members, so both do work.
+    let job = wait_final(
+        &s.base,
+        &key,
+        &submit_wtns(&s, &key),
+        Duration::from_secs(300),
+    );
+    assert_verifies(&dir, &job);
+    assert_eq!(job["devices"], json!(["cpu:0", "opencl:0"]), "{job}");
+    let devices = s
+        .call("GET", "/v1/devices", Some(&key), Body::None)
+        .expect(200);
+    for spec in ["cpu:0", "opencl:0"] {
+        let d = devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["spec"] == spec)
+            .unwrap_or_else(|| panic!("{spec} missing from {devices}"));
+        assert_eq!(d["state"], "idle", "{d}");
+        assert_eq!(d["jobs_done"], 1, "{d}");
+        assert_eq!(d["faults"], 0, "{d}");
+        assert!(d["busy_seconds"].as_f64().unwrap() > 0.0, "{d}");
+    }
+    let metrics = call(&s.base, "GET", "/metrics", None, Body::None, &[]);
+    assert!(
+        metrics
+            .text
+            .contains("kiln_device_jobs_total{device=\"opencl:0\"} 1"),
+        "{}",
+        metrics.text
+    );
+    drop(s);
+    let calibration = std::fs::read_to_string(data.join("calibration.json"))
+        .expect("the fleet stores its calibration in the data directory");
+    assert!(calibration.contains("opencl:0"), "{calibration}");
+
+    // Restarted on the same data dir, the measurements are known: proofs go on verifying.
+    let s = Server::start(&data, &["--device", "cpu,opencl:0"]);
+    let job = wait_final(
+        &s.base,
+        &key,
+        &submit_wtns(&s, &key),
+        Duration::from_secs(300),
+    );
+    assert_verifies(&dir, &job);
+}
+
 #[test]
 fn a_few_hundred_concurrent_submissions_all_succeed() {
     const THREADS: usize = 20;

@@ -50,7 +50,7 @@ pub async fn metrics(state: Arc<AppState>) -> Result<Response, ApiError> {
             })
             .collect(),
         queue_depth: state.sched.depth() as u64,
-        devices: vec![state.device.metrics()],
+        devices: state.device.metrics(),
         resident_keys: state.keys.len() as u64,
         uptime_secs: state.started.elapsed().as_secs_f64(),
     };

@@ -77,6 +77,7 @@ impl<C: Curve> CpuDevice<C> {
                 name: cpu_model_name(),
                 memory_bytes: None,
                 compute_units: rayon::current_num_threads(),
+                host_cpu: true,
             },
             next_id: AtomicU64::new(1),
             tables: Mutex::new(HashMap::new()),

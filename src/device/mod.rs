@@ -103,6 +103,10 @@ pub struct DeviceInfo {
     pub memory_bytes: Option<u64>,
     /// Parallel compute units (cores, SMs, engines).
     pub compute_units: usize,
+    /// Whether it computes on the host's own CPU cores (the CPU backend, or an OpenCL CPU
+    /// driver such as PoCL): such a device competes with the CPU backend instead of adding to
+    /// it, so automatic device selection leaves it out.
+    pub host_cpu: bool,
 }
 
 fn serialize_display<S: serde::Serializer, T: fmt::Display>(

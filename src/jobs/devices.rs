@@ -1,28 +1,50 @@
-//! The devices the daemon proves on, with what the inventory reports about each: jobs done,
-//! faults, busy time.
+//! The devices the daemon proves on, with what the inventory reports about each: proofs
+//! done, faults, busy time.
+//!
+//! `--device auto` (the default) proves on the CPU together with every accelerator present
+//! (GPUs, FPGA cards; OpenCL drivers that run on the host's own cores, such as PoCL, are left
+//! out since they would compete with the CPU backend). With accelerators the device is a
+//! scheduler [`Fleet`] whose throughput calibration is stored in the data directory, so a
+//! restarted daemon places work right from its first proof.
 
+use std::collections::HashMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::curve::Bn254;
 use crate::device::{
-    probe_devices, CpuDevice, Device, DeviceError, DeviceKind, DeviceSpec, DeviceStatus,
+    open_device, probe_devices, CpuDevice, Device, DeviceError, DeviceKind, DeviceSpec,
+    DeviceStatus,
 };
+use crate::sched::{Calibration, Fleet};
 
-/// The device jobs run on, and its counters.
+/// The device jobs run on (one device, or a fleet of the CPU and accelerators), and its
+/// counters.
 pub struct ProvingDevice {
-    /// The device.
+    /// The device proofs run on.
     pub device: Arc<dyn Device<Bn254>>,
-    /// Its spec, as `cpu:0`.
+    /// What it is, as `cpu:0` or `cpu:0,cuda:0` for a fleet.
     pub spec: String,
-    jobs_done: AtomicU64,
+    /// The fleet behind `device`, when there are accelerators.
+    fleet: Option<Arc<Fleet<Bn254>>>,
+    /// Held around each proof on a fleet: the fleet tells a wrong accelerator result apart
+    /// by re-proving on the CPU, which needs one proof at a time.
+    exclusive: Mutex<()>,
+    /// Per member spec: proofs it took part in, and their seconds.
+    usage: Mutex<HashMap<String, MemberUsage>>,
     faults: AtomicU64,
-    busy_ns: AtomicU64,
     active: AtomicUsize,
     started: Instant,
+}
+
+#[derive(Clone, Copy, Default)]
+struct MemberUsage {
+    proofs: u64,
+    busy: Duration,
 }
 
 /// One line of `GET /v1/devices`.
@@ -38,115 +60,238 @@ pub struct DeviceEntry {
     pub memory_bytes: Option<u64>,
     /// Compute units.
     pub compute_units: Option<usize>,
-    /// busy (proving now), idle, available (present, not used by this server) or absent.
+    /// busy (proving now), idle, quarantined (a fleet member taken out after faults),
+    /// available (present, not used by this server) or absent.
     pub state: &'static str,
     /// Why an absent backend is absent.
     pub reason: Option<String>,
-    /// Proofs completed on it since the server started.
+    /// Proofs it took part in since the server started.
     pub jobs_done: u64,
-    /// Device errors since the server started.
+    /// Device errors and wrong results since the server started.
     pub faults: u64,
-    /// Seconds spent proving since the server started.
+    /// Seconds of the proofs it took part in since the server started.
     pub busy_seconds: f64,
 }
 
+/// The outcome of running a proof on the device.
+pub struct DeviceRun<T> {
+    /// What the proof returned.
+    pub out: T,
+    /// Its wall time.
+    pub took: Duration,
+    /// The specs of the devices that did work for it.
+    pub used: Vec<String>,
+}
+
 impl ProvingDevice {
-    /// Opens the device named by `spec` (`cpu` is the only one in the default build) with a
-    /// CPU precompute budget of `precompute_bytes` per table.
-    pub fn open(spec: &str, precompute_bytes: usize) -> Result<Self, DeviceError> {
-        let parsed: DeviceSpec = spec.parse()?;
-        let device: Arc<dyn Device<Bn254>> = match parsed.kind {
-            DeviceKind::Cpu if parsed.index == 0 => {
-                Arc::new(CpuDevice::<Bn254>::new().with_precompute_budget(precompute_bytes))
-            }
-            _ => crate::device::open_device::<Bn254>(parsed)?,
+    /// Opens what `spec` names: `auto` (the CPU and every accelerator present), `cpu`, one
+    /// accelerator (`cuda:0`), or a comma-separated list making a fleet with the CPU
+    /// (`cpu,opencl:0`). The CPU keeps precomputed MSM tables up to `precompute_bytes` per
+    /// table; a fleet's calibration is stored at `calibration`.
+    pub fn open(
+        spec: &str,
+        precompute_bytes: usize,
+        calibration: &Path,
+    ) -> Result<Self, DeviceError> {
+        let cpu = || -> Arc<dyn Device<Bn254>> {
+            Arc::new(CpuDevice::<Bn254>::new().with_precompute_budget(precompute_bytes))
         };
-        Ok(ProvingDevice {
-            spec: device.info().spec.to_string(),
-            device,
-            jobs_done: AtomicU64::new(0),
-            faults: AtomicU64::new(0),
-            busy_ns: AtomicU64::new(0),
-            active: AtomicUsize::new(0),
-            started: Instant::now(),
-        })
+        let spec = spec.trim();
+        let accelerators: Vec<Arc<dyn Device<Bn254>>> = if spec == "auto" {
+            auto_accelerators()
+        } else {
+            let specs: Vec<DeviceSpec> = spec
+                .split(',')
+                .map(|s| s.trim().parse())
+                .collect::<Result<_, _>>()?;
+            if let [one] = specs.as_slice() {
+                let device = match one.kind {
+                    DeviceKind::Cpu if one.index == 0 => cpu(),
+                    _ => open_device::<Bn254>(*one)?,
+                };
+                return Ok(Self::around(device, None));
+            }
+            specs
+                .into_iter()
+                .filter(|s| s.kind != DeviceKind::Cpu)
+                .map(open_device::<Bn254>)
+                .collect::<Result<_, _>>()?
+        };
+        if accelerators.is_empty() {
+            return Ok(Self::around(cpu(), None));
+        }
+        let fleet = Arc::new(Fleet::with_cpu(
+            cpu(),
+            accelerators,
+            Calibration::stored_at(calibration),
+        ));
+        Ok(Self::around(fleet.clone(), Some(fleet)))
     }
 
-    /// Runs `f` as device work, accounting its time; returns its result and duration.
-    pub fn run<T>(&self, f: impl FnOnce() -> T) -> (T, Duration) {
+    fn around(device: Arc<dyn Device<Bn254>>, fleet: Option<Arc<Fleet<Bn254>>>) -> Self {
+        let spec = match &fleet {
+            Some(f) => f
+                .members()
+                .iter()
+                .map(|m| m.info.spec.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            None => device.info().spec.to_string(),
+        };
+        ProvingDevice {
+            device,
+            spec,
+            fleet,
+            exclusive: Mutex::new(()),
+            usage: Mutex::new(HashMap::new()),
+            faults: AtomicU64::new(0),
+            active: AtomicUsize::new(0),
+            started: Instant::now(),
+        }
+    }
+
+    /// Runs the proof `f` on the device, accounting its time to the devices that did work.
+    pub fn run<T>(&self, f: impl FnOnce() -> T) -> DeviceRun<T> {
+        let _one_at_a_time = self.fleet.as_ref().map(|_| {
+            self.exclusive
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        });
+        let before = self.member_ops();
         self.active.fetch_add(1, Ordering::Relaxed);
         let t0 = Instant::now();
         let out = f();
         let took = t0.elapsed();
         self.active.fetch_sub(1, Ordering::Relaxed);
-        self.busy_ns
-            .fetch_add(took.as_nanos() as u64, Ordering::Relaxed);
-        (out, took)
+        let used: Vec<String> = match &self.fleet {
+            None => vec![self.spec.clone()],
+            Some(_) => self
+                .member_ops()
+                .into_iter()
+                .zip(&before)
+                .filter(|((_, ops), (_, b))| ops > b)
+                .map(|((spec, _), _)| spec)
+                .collect(),
+        };
+        let mut usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
+        for spec in &used {
+            usage.entry(spec.clone()).or_default().busy += took;
+        }
+        drop(usage);
+        DeviceRun { out, took, used }
     }
 
-    /// Counts a completed proof.
-    pub fn job_done(&self) {
-        self.jobs_done.fetch_add(1, Ordering::Relaxed);
+    /// Operations done so far per fleet member, in member order (empty without a fleet).
+    fn member_ops(&self) -> Vec<(String, u64)> {
+        self.fleet
+            .as_ref()
+            .map(|f| {
+                f.members()
+                    .into_iter()
+                    .map(|m| (m.info.spec.to_string(), m.jobs_done))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
-    /// Counts a device fault.
+    /// Counts a completed proof on the devices that did work for it.
+    pub fn job_done(&self, used: &[String]) {
+        let mut usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
+        for spec in used {
+            usage.entry(spec.clone()).or_default().proofs += 1;
+        }
+    }
+
+    /// Counts a device fault that failed a job.
     pub fn fault(&self) {
         self.faults.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Busy time over time since start (can exceed 1 with several workers).
-    pub fn busy_ratio(&self) -> f64 {
-        let up = self.started.elapsed().as_secs_f64();
-        if up <= 0.0 {
-            return 0.0;
+    /// The devices in use with their state and counters.
+    fn in_use(&self) -> Vec<DeviceEntry> {
+        let usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
+        let busy = if self.active.load(Ordering::Relaxed) > 0 {
+            "busy"
+        } else {
+            "idle"
+        };
+        let entry = |info: &crate::device::DeviceInfo, state, faults: u64| {
+            let spec = info.spec.to_string();
+            let u = usage.get(&spec).copied().unwrap_or_default();
+            DeviceEntry {
+                kind: info.spec.kind,
+                spec,
+                name: Some(info.name.clone()),
+                memory_bytes: info.memory_bytes,
+                compute_units: Some(info.compute_units),
+                state,
+                reason: None,
+                jobs_done: u.proofs,
+                faults,
+                busy_seconds: u.busy.as_secs_f64(),
+            }
+        };
+        match &self.fleet {
+            None => vec![entry(
+                self.device.info(),
+                busy,
+                self.faults.load(Ordering::Relaxed),
+            )],
+            Some(f) => f
+                .members()
+                .iter()
+                .enumerate()
+                .map(|(k, m)| {
+                    let state = if m.state == "quarantined" {
+                        "quarantined"
+                    } else {
+                        busy
+                    };
+                    // Errors that failed a job come from the CPU, member 0: the fleet
+                    // redoes an accelerator's failed work there.
+                    let failed_jobs = if k == 0 {
+                        self.faults.load(Ordering::Relaxed)
+                    } else {
+                        0
+                    };
+                    entry(&m.info, state, u64::from(m.faults) + failed_jobs)
+                })
+                .collect(),
         }
-        self.busy_ns.load(Ordering::Relaxed) as f64 / 1e9 / up
     }
 
-    /// (spec, busy ratio, jobs done, faults) for the metrics.
-    pub fn metrics(&self) -> (String, f64, u64, u64) {
-        (
-            self.spec.clone(),
-            self.busy_ratio(),
-            self.jobs_done.load(Ordering::Relaxed),
-            self.faults.load(Ordering::Relaxed),
-        )
+    /// Per device in use: (spec, busy ratio since start, proofs done, faults), for the
+    /// metrics.
+    pub fn metrics(&self) -> Vec<(String, f64, u64, u64)> {
+        let up = self.started.elapsed().as_secs_f64().max(1e-9);
+        self.in_use()
+            .into_iter()
+            .map(|e| (e.spec, e.busy_seconds / up, e.jobs_done, e.faults))
+            .collect()
     }
 
-    /// The whole inventory: this device with its counters, the others as probed.
+    /// The whole inventory: the devices in use with their counters, then the others as
+    /// probed (available or absent, with why).
     pub fn inventory(&self) -> Vec<DeviceEntry> {
-        let mut out = Vec::new();
+        let mut out = self.in_use();
         for report in probe_devices::<Bn254>() {
             match report.status {
                 DeviceStatus::Ready { info } => {
-                    let ours = info.spec.to_string() == self.spec;
+                    let spec = info.spec.to_string();
+                    if out.iter().any(|e| e.spec == spec) {
+                        continue;
+                    }
                     out.push(DeviceEntry {
                         kind: info.spec.kind,
-                        spec: info.spec.to_string(),
+                        spec,
                         name: Some(info.name.clone()),
                         memory_bytes: info.memory_bytes,
                         compute_units: Some(info.compute_units),
-                        state: match (ours, self.active.load(Ordering::Relaxed)) {
-                            (false, _) => "available",
-                            (true, 0) => "idle",
-                            (true, _) => "busy",
-                        },
+                        state: "available",
                         reason: None,
-                        jobs_done: if ours {
-                            self.jobs_done.load(Ordering::Relaxed)
-                        } else {
-                            0
-                        },
-                        faults: if ours {
-                            self.faults.load(Ordering::Relaxed)
-                        } else {
-                            0
-                        },
-                        busy_seconds: if ours {
-                            self.busy_ns.load(Ordering::Relaxed) as f64 / 1e9
-                        } else {
-                            0.0
-                        },
+                        jobs_done: 0,
+                        faults: 0,
+                        busy_seconds: 0.0,
                     });
                 }
                 DeviceStatus::Absent { kind, reason } => out.push(DeviceEntry {
@@ -165,4 +310,28 @@ impl ProvingDevice {
         }
         out
     }
+}
+
+/// Every accelerator present that adds compute (not an OpenCL driver on the host's cores),
+/// opened; one that fails to open is logged and left out.
+fn auto_accelerators() -> Vec<Arc<dyn Device<Bn254>>> {
+    let mut out = Vec::new();
+    for report in probe_devices::<Bn254>() {
+        let DeviceStatus::Ready { info } = report.status else {
+            continue;
+        };
+        if info.spec.kind == DeviceKind::Cpu || info.host_cpu {
+            continue;
+        }
+        match open_device::<Bn254>(info.spec) {
+            Ok(d) => {
+                tracing::info!(device = %info.spec, name = %info.name, "accelerator in use");
+                out.push(d);
+            }
+            Err(e) => {
+                tracing::warn!(device = %info.spec, error = %e, "accelerator present but cannot be opened; proving without it")
+            }
+        }
+    }
+    out
 }

@@ -25,13 +25,16 @@ struct Proved {
     calldata: String,
     timings: serde_json::Value,
     device_ms: u64,
+    /// The devices that did work for the proof.
+    devices: Vec<String>,
 }
 
-/// A job that could not be proved: code, message, device time spent.
+/// A job that could not be proved: code, message, device time spent, devices used.
 struct Failure {
     code: &'static str,
     message: String,
     device_ms: u64,
+    devices: Vec<String>,
 }
 
 /// Takes jobs from the queue forever, running at most `workers` at once.
@@ -94,6 +97,7 @@ async fn run_job(state: Arc<AppState>, q: QueuedJob) {
                 code: "internal",
                 message: format!("the prover thread failed: {e}"),
                 device_ms: 0,
+                devices: Vec::new(),
             }),
         };
         finish(&state, &job, result).await;
@@ -109,6 +113,7 @@ fn prove_job(state: &AppState, job: &Job) -> Result<Proved, Failure> {
         code,
         message,
         device_ms: 0,
+        devices: Vec::new(),
     };
     let zkey = state.dirs.zkey(&job.circuit_id);
     let (pk, load) = state
@@ -138,9 +143,10 @@ fn prove_job(state: &AppState, job: &Job) -> Result<Proved, Failure> {
         )
     })?;
     let witness_read = t_w.elapsed();
-    let (out, took) = state
+    let run = state
         .device
         .run(|| groth16::prove(&pk, &witness.values, &mut OsRng));
+    let (out, took) = (run.out, run.took);
     let device_ms = took.as_millis() as u64 + load.map(|d| d.as_millis() as u64).unwrap_or(0);
     let out = out.map_err(|e| {
         let code = match &e {
@@ -156,23 +162,22 @@ fn prove_job(state: &AppState, job: &Job) -> Result<Proved, Failure> {
             code,
             message: e.to_string(),
             device_ms,
+            devices: run.used.clone(),
         }
     })?;
-    state.device.job_done();
+    state.device.job_done(&run.used);
     state.metrics.prove_duration.observe(took.as_secs_f64());
     let proof_json = proof_to_json::<Bn254>(&out.proof);
     let public = public_to_json::<Bn254>(&out.public);
-    let calldata = solidity_calldata(&proof_json, &public).map_err(|e| Failure {
+    let internal = |message: String| Failure {
         code: "internal",
-        message: e.to_string(),
+        message,
         device_ms,
-    })?;
+        devices: run.used.clone(),
+    };
+    let calldata = solidity_calldata(&proof_json, &public).map_err(|e| internal(e.to_string()))?;
     let ser = |v: serde_json::Result<String>| {
-        v.map_err(|e| Failure {
-            code: "internal",
-            message: format!("cannot serialize the proof: {e}"),
-            device_ms,
-        })
+        v.map_err(|e| internal(format!("cannot serialize the proof: {e}")))
     };
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     Ok(Proved {
@@ -189,6 +194,7 @@ fn prove_job(state: &AppState, job: &Job) -> Result<Proved, Failure> {
             "run_ms": ms(started.elapsed()),
         }),
         device_ms,
+        devices: run.used,
     })
 }
 
@@ -198,7 +204,6 @@ async fn finish(state: &Arc<AppState>, job: &Job, result: Result<Proved, Failure
     let cancelled = state.sched.cancel_requested(&job.id)
         || matches!(state.store.get_job(&job.id).await, Ok(Some(j)) if j.cancel_requested);
     let started_at = job.started_at.unwrap_or(finished_at);
-    let devices = serde_json::json!([state.device.spec]).to_string();
     let mut outcome = match result {
         Ok(p) => {
             let mut timings = p.timings;
@@ -211,7 +216,7 @@ async fn finish(state: &Arc<AppState>, job: &Job, result: Result<Proved, Failure
                 public_signals: Some(p.public),
                 calldata: Some(p.calldata),
                 timings: Some(timings.to_string()),
-                devices: Some(devices),
+                devices: Some(serde_json::json!(p.devices).to_string()),
                 device_ms: p.device_ms,
                 error: None,
             }
@@ -223,7 +228,7 @@ async fn finish(state: &Arc<AppState>, job: &Job, result: Result<Proved, Failure
             public_signals: None,
             calldata: None,
             timings: None,
-            devices: Some(devices),
+            devices: Some(serde_json::json!(f.devices).to_string()),
             device_ms: f.device_ms,
             error: Some((f.code.to_string(), f.message)),
         },

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +28,14 @@ pub struct Calibration {
     /// Where to store it, if anywhere.
     #[serde(skip)]
     path: Option<PathBuf>,
+    /// When it was last stored.
+    #[serde(skip)]
+    saved_at: Option<Instant>,
 }
+
+/// Refinements of known rates are stored at most this often (a new rate at once), so a
+/// busy prover does not write the file after every operation.
+const SAVE_EVERY: Duration = Duration::from_secs(10);
 
 /// Weight of a new measurement in the moving average.
 const ALPHA: f64 = 0.3;
@@ -44,7 +52,7 @@ impl Calibration {
     }
 
     /// The table stored at `path` (empty if the file is missing or unreadable), saved back
-    /// there after every measurement.
+    /// there when a rate is first measured, and refinements every few seconds.
     pub fn stored_at(path: &Path) -> Self {
         let mut c: Calibration = std::fs::read(path)
             .ok()
@@ -90,8 +98,15 @@ impl Calibration {
             return;
         }
         let rate = size as f64 / seconds;
-        let entry = self.rates.entry(key(device, op, size)).or_insert(rate);
+        let k = key(device, op, size);
+        let new = !self.rates.contains_key(&k);
+        let entry = self.rates.entry(k).or_insert(rate);
         *entry = (1.0 - ALPHA) * *entry + ALPHA * rate;
+        let due = self.saved_at.is_none_or(|t| t.elapsed() >= SAVE_EVERY);
+        if !(new || due) {
+            return;
+        }
+        self.saved_at = Some(Instant::now());
         if let Some(path) = &self.path {
             // Best effort: a calibration that cannot be saved is re-learned next time.
             if let Ok(json) = serde_json::to_vec_pretty(self) {

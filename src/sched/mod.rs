@@ -79,7 +79,15 @@ pub struct Fleet<C: Curve> {
 impl<C: Curve> Fleet<C> {
     /// A fleet of the CPU and `accelerators`, learning throughput into `calibration`.
     pub fn new(accelerators: Vec<Arc<dyn Device<C>>>, calibration: Calibration) -> Self {
-        let cpu: Arc<dyn Device<C>> = Arc::new(CpuDevice::<C>::new());
+        Self::with_cpu(Arc::new(CpuDevice::<C>::new()), accelerators, calibration)
+    }
+
+    /// A fleet of the given CPU device (e.g. one with a precompute budget) and `accelerators`.
+    pub fn with_cpu(
+        cpu: Arc<dyn Device<C>>,
+        accelerators: Vec<Arc<dyn Device<C>>>,
+        calibration: Calibration,
+    ) -> Self {
         let mut members = vec![cpu];
         members.extend(accelerators);
         let names: Vec<String> = members.iter().map(|m| m.info().spec.to_string()).collect();
@@ -88,6 +96,7 @@ impl<C: Curve> Fleet<C> {
             name: format!("fleet: {}", names.join(", ")),
             memory_bytes: None,
             compute_units: members.iter().map(|m| m.info().compute_units).sum(),
+            host_cpu: false,
         };
         Self {
             info,

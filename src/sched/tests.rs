@@ -27,6 +27,7 @@ fn faulty(fault: Fault, index: usize) -> Arc<FaultyDevice<Bn254>> {
         name: format!("faulty {fault:?}"),
         memory_bytes: None,
         compute_units: 1,
+        host_cpu: false,
     };
     Arc::new(FaultyDevice::new(Arc::new(CpuDevice::new()), info, fault))
 }

@@ -58,7 +58,8 @@ pub struct ServeArgs {
     /// TOML file with any of these settings (keys as the flags, with underscores), plus `admin_key`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Device to prove on: cpu [env KILN_DEVICE].
+    /// Devices to prove on: auto (the CPU and every accelerator present), cpu, one device
+    /// (cuda:0), or a list scheduled together (cpu,opencl:0) [env KILN_DEVICE; default auto].
     #[arg(long)]
     pub device: Option<String>,
     /// Jobs proved at once [env KILN_WORKERS; default 1: one proof already uses every core].
@@ -217,7 +218,7 @@ impl ServeConfig {
             ),
             data_dir: pick!(data_dir, "KILN_DATA_DIR", PathBuf::from("kiln-data")),
             admin_key: env_value::<String>("KILN_ADMIN_KEY")?.or(file.admin_key.clone()),
-            device: pick!(device, "KILN_DEVICE", "cpu".to_string()),
+            device: pick!(device, "KILN_DEVICE", "auto".to_string()),
             workers: pick!(workers, "KILN_WORKERS", 1),
             key_cache: pick!(key_cache, "KILN_KEY_CACHE", 4),
             precompute_bytes: pick!(precompute_mib, "KILN_PRECOMPUTE_MIB", 0)

@@ -123,7 +123,11 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
             }
         },
     };
-    let device = ProvingDevice::open(&cfg.device, cfg.precompute_bytes)?;
+    let device = ProvingDevice::open(
+        &cfg.device,
+        cfg.precompute_bytes,
+        &cfg.data_dir.join("calibration.json"),
+    )?;
     let state = Arc::new(AppState {
         sched: Scheduler::new(Duration::from_secs(cfg.aging_secs)),
         keys: KeyCache::new(cfg.key_cache),

@@ -778,3 +778,24 @@ pub fn assert_snarkjs_verifies(vk: &Path, public: &Path, proof: &Path) {
         "snarkjs groth16 verify rejected the proof:\n{out}"
     );
 }
+
+/// Whether `kiln devices` lists a ready `opencl:0`. When it does not, prints that the calling
+/// test is skipped, and panics instead if `KILN_REQUIRE_OPENCL` is set (CI installs PoCL and
+/// sets it, so there a skip is a failure).
+pub fn opencl_device_present() -> bool {
+    let devices = kiln(["devices"]).ok();
+    if devices
+        .stdout
+        .lines()
+        .any(|l| l.starts_with("opencl:0") && l.contains("ready"))
+    {
+        return true;
+    }
+    assert!(
+        std::env::var_os("KILN_REQUIRE_OPENCL").is_none(),
+        "KILN_REQUIRE_OPENCL is set but there is no OpenCL device:\n{}",
+        devices.stdout
+    );
+    eprintln!("skipped: no OpenCL device ({})", devices.stdout.trim());
+    false
+}

@@ -47,6 +47,7 @@ pub fn probe() -> Result<Vec<DeviceInfo>, String> {
             name: ctx.name().unwrap_or_else(|_| "CUDA device".into()),
             memory_bytes: ctx.total_mem().ok().map(|m| m as u64),
             compute_units: sms.max(1) as usize,
+            host_cpu: false,
         });
     }
     Ok(out)

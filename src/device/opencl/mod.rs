@@ -8,7 +8,7 @@
 
 mod runtime;
 
-use opencl3::device::{Device as ClDevice, CL_DEVICE_TYPE_ALL};
+use opencl3::device::{Device as ClDevice, CL_DEVICE_TYPE_ALL, CL_DEVICE_TYPE_CPU};
 use opencl3::platform::get_platforms;
 use opencl3::types::cl_device_id;
 
@@ -49,6 +49,7 @@ pub fn probe() -> Result<Vec<Found>, String> {
                 name: format!("{} ({pname})", d.name().unwrap_or_default().trim()),
                 memory_bytes: d.global_mem_size().ok(),
                 compute_units: d.max_compute_units().unwrap_or(1) as usize,
+                host_cpu: d.dev_type().is_ok_and(|t| t & CL_DEVICE_TYPE_CPU != 0),
             };
             out.push(Found { id, info });
         }
