@@ -4,7 +4,8 @@
 #
 #   bash bench/serve_overhead.sh [--circuit NAME] [--runs N] [--load N] [--no-build]
 #
-#   --circuit NAME  fixture for the per-proof overhead (default eddsa, 2^13 domain)
+#   --circuit NAME  fixture for the per-proof overhead (default eddsa, 2^13 domain; big is
+#                   the 2^16 one, compiled on first use)
 #   --runs N        timed proofs per side (default 10); medians are reported
 #   --load N        small (poseidon, 2^11) proofs submitted at once for the throughput
 #                   part (default 200)
@@ -37,7 +38,7 @@ while [[ $# -gt 0 ]]; do
         --runs) runs="$2"; shift 2 ;;
         --load) load="$2"; shift 2 ;;
         --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) echo "usage: bench/serve_overhead.sh [--circuit NAME] [--runs N] [--load N] [--no-build]" >&2; exit 2 ;;
     esac
 done
@@ -73,14 +74,22 @@ cleanup() {
 trap cleanup EXIT
 
 fixture() {   # fixture NAME -> makes $cache/NAME.zkey and $cache/NAME.wtns
-    local name="$1" fx="$repo/tests/fixtures/circuits"
+    local name="$1" fx="$repo/tests/fixtures/circuits" build="$repo/tests/fixtures/circuits/build"
+    [[ -f "$fx/$name.circom" ]] || { echo "bench: no fixture $fx/$name.circom" >&2; exit 2; }
+    if [[ ! -f "$build/$name.r1cs" ]]; then   # not committed (big): compile it once
+        build="$cache/build"
+        if [[ ! -f "$build/$name.r1cs" ]]; then
+            say "compiling $name.circom with circom2 into $build"
+            bash "$fx/build.sh" --out "$build" "$name" >/dev/null
+        fi
+    fi
     if [[ ! -f "$cache/$name.zkey" ]]; then
         say "kiln setup $name (development key)"
-        "$kiln" setup "$fx/build/$name.r1cs" "$cache/$name.zkey.tmp" 2>/dev/null
+        "$kiln" setup "$build/$name.r1cs" "$cache/$name.zkey.tmp" 2>/dev/null
         mv "$cache/$name.zkey.tmp" "$cache/$name.zkey"
     fi
     if [[ ! -f "$cache/$name.wtns" ]]; then
-        "$snarkjs" wtns calculate "$fx/build/${name}_js/$name.wasm" "$fx/$name.input.json" "$cache/$name.wtns" >/dev/null
+        "$snarkjs" wtns calculate "$build/${name}_js/$name.wasm" "$fx/$name.input.json" "$cache/$name.wtns" >/dev/null
     fi
 }
 fixture "$circuit"

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ark_ff::{BigInteger, PrimeField};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
@@ -184,7 +185,8 @@ pub async fn submit(
         .await
         .map_err(|e| ApiError::Internal(format!("witness check thread failed: {e}")))??;
 
-    let digest = {
+    // What an idempotency key stands for: the request's content (only needed with a key).
+    let digest = opts.idempotency_key.as_ref().map(|_| {
         let mut h = Sha256::new();
         h.update(circuit_id.as_bytes());
         h.update(opts.priority.to_le_bytes());
@@ -192,14 +194,13 @@ pub async fn submit(
         for w in &decoded {
             h.update((w.len() as u64).to_le_bytes());
             for v in w {
-                h.update(crate::formats::codec::to_decimal(v).as_bytes());
-                h.update(b",");
+                h.update(v.into_bigint().to_bytes_le());
             }
         }
         hex::encode(h.finalize())
-    };
-    if let Some(key) = &opts.idempotency_key {
-        if let Some(resp) = replay(&state, &tenant_id, key, &digest).await? {
+    });
+    if let (Some(key), Some(digest)) = (&opts.idempotency_key, &digest) {
+        if let Some(resp) = replay(&state, &tenant_id, key, digest).await? {
             return Ok(resp);
         }
     }
@@ -257,8 +258,8 @@ pub async fn submit(
 
     let guard = state.submit_lock.lock().await;
     // Idempotency again, under the lock (a concurrent twin may have won).
-    if let Some(key) = &opts.idempotency_key {
-        if let Some(resp) = replay(&state, &tenant_id, key, &digest).await? {
+    if let (Some(key), Some(digest)) = (&opts.idempotency_key, &digest) {
+        if let Some(resp) = replay(&state, &tenant_id, key, digest).await? {
             drop(guard);
             remove_witnesses();
             return Ok(resp);
@@ -281,13 +282,17 @@ pub async fn submit(
             "circuit {circuit_id} was deleted"
         )));
     }
-    let idem = opts.idempotency_key.as_ref().map(|key| IdempotencyRecord {
-        tenant_id: tenant_id.clone(),
-        key: key.clone(),
-        request_digest: digest.clone(),
-        response: response_text.clone(),
-        created_at: now,
-    });
+    let idem = opts
+        .idempotency_key
+        .as_ref()
+        .zip(digest)
+        .map(|(key, request_digest)| IdempotencyRecord {
+            tenant_id: tenant_id.clone(),
+            key: key.clone(),
+            request_digest,
+            response: response_text.clone(),
+            created_at: now,
+        });
     let seqs = match state.store.insert_jobs(&jobs, idem.as_ref()).await {
         Ok(seqs) => seqs,
         Err(e) => {
