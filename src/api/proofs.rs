@@ -535,13 +535,15 @@ pub async fn cancel(
             return Ok(json_response(StatusCode::OK, &JobView::of(&job)));
         }
     }
-    // Running (or it started meanwhile).
+    // Running (or it started meanwhile): flagged in memory first, so a proof ending now
+    // sees it.
+    state.sched.request_cancel(&id);
     if state.store.request_cancel(&id).await? {
-        state.sched.request_cancel(&id);
         tracing::info!(job = %id, tenant = %tenant_id, "cancellation requested for a running job");
         let job = find_job(&state, &tenant_id, &id).await?;
         return Ok(json_response(StatusCode::ACCEPTED, &JobView::of(&job)));
     }
+    state.sched.forget_cancel(&id);
     let job = find_job(&state, &tenant_id, &id).await?;
     Err(ApiError::Conflict {
         code: "job_finished",

@@ -59,9 +59,9 @@ async fn run_job(state: Arc<AppState>, q: QueuedJob) {
     let span = tracing::info_span!("job", id = %q.id, tenant = %q.tenant_id);
     async {
         let id = q.id.clone();
-        match state.store.mark_running(&id, now_ms()).await {
-            Ok(true) => {}
-            Ok(false) => {
+        let job = match state.store.mark_running(&id, now_ms()).await {
+            Ok(Some(job)) => job,
+            Ok(None) => {
                 tracing::info!("job is no longer queued (cancelled); skipped");
                 state.sched.finished(&id);
                 return;
@@ -72,16 +72,12 @@ async fn run_job(state: Arc<AppState>, q: QueuedJob) {
                 state.sched.finished(&id);
                 return;
             }
+        };
+        if job.cancel_requested {
+            // Asked before a restart interrupted it: it ends as cancelled.
+            state.sched.request_cancel(&id);
         }
         state.sched.notify(&id);
-        let job = match state.store.get_job(&id).await {
-            Ok(Some(j)) => j,
-            other => {
-                tracing::error!(result = ?other.map(|j| j.map(|j| j.id)), "job vanished after being marked running");
-                state.sched.finished(&id);
-                return;
-            }
-        };
         tracing::info!(circuit = %job.circuit_id, attempt = job.attempts, "proving");
         let st = state.clone();
         let j = job.clone();
@@ -201,8 +197,8 @@ fn prove_job(state: &AppState, job: &Job) -> Result<Proved, Failure> {
 /// Commits a job's outcome (retrying while the store fails), then tells watchers.
 async fn finish(state: &Arc<AppState>, job: &Job, result: Result<Proved, Failure>) {
     let finished_at = now_ms();
-    let cancelled = state.sched.cancel_requested(&job.id)
-        || matches!(state.store.get_job(&job.id).await, Ok(Some(j)) if j.cancel_requested);
+    // The cancel route flags a running job here before it records the request.
+    let cancelled = state.sched.cancel_requested(&job.id);
     let started_at = job.started_at.unwrap_or(finished_at);
     let mut outcome = match result {
         Ok(p) => {

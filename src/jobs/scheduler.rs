@@ -94,9 +94,15 @@ impl Scheduler {
         lock(&self.running).contains_key(id)
     }
 
-    /// Asks a running job to be cancelled when its proof returns.
+    /// Asks a running job to be cancelled when its proof returns (checked by the runner
+    /// when it records the outcome).
     pub fn request_cancel(&self, id: &str) {
         lock(&self.cancel).insert(id.to_string());
+    }
+
+    /// Drops a cancellation flag for `id` (it had already ended).
+    pub fn forget_cancel(&self, id: &str) {
+        lock(&self.cancel).remove(id);
     }
 
     /// Whether cancellation was asked for `id`.

@@ -104,8 +104,10 @@ pub trait Store: Send + Sync {
         max_attempts: u32,
         now: i64,
     ) -> Result<(Vec<String>, Vec<String>), StoreError>;
-    /// queued → running; false if the job is no longer queued (cancelled meanwhile).
-    async fn mark_running(&self, id: &str, now: i64) -> Result<bool, StoreError>;
+    /// queued → running, returning the job as it now is; `None` if the job is no longer
+    /// queued (cancelled meanwhile). Needs to survive a crash of the process only (a job
+    /// whose mark is lost runs again).
+    async fn mark_running(&self, id: &str, now: i64) -> Result<Option<Job>, StoreError>;
     /// running → a final state, with the webhook delivery to make (same transaction).
     async fn finish_job(
         &self,

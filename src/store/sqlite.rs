@@ -1,5 +1,9 @@
-//! The embedded store: one SQLite database file in WAL mode with `synchronous = FULL` (a
-//! commit is on disk before the call returns), schema from `migrations/`.
+//! The embedded store: one SQLite database file in WAL mode, schema from `migrations/`.
+//!
+//! Commits are `synchronous = FULL` (on disk before the call returns), except marking a job
+//! running, which goes through a second connection with `synchronous = NORMAL`: in WAL mode
+//! that commit survives a crash of the process at once and a power loss from the next full
+//! commit on; if a power loss takes it, the job is simply still queued and runs again.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -19,6 +23,8 @@ use super::{Store, StoreError};
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection committing with `synchronous = NORMAL`, for [`Store::mark_running`].
+    relaxed: SqlitePool,
 }
 
 const JOB_COLUMNS: &str = "seq, id, tenant_id, circuit_id, batch_id, status, priority, \
@@ -38,10 +44,14 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(30));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let relaxed = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.synchronous(SqliteSynchronous::Normal))
+            .await?;
+        Ok(SqliteStore { pool, relaxed })
     }
 }
 
@@ -515,16 +525,16 @@ impl Store for SqliteStore {
         Ok((requeued, failed))
     }
 
-    async fn mark_running(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        let res = sqlx::query(
+    async fn mark_running(&self, id: &str, now: i64) -> Result<Option<Job>, StoreError> {
+        let row = sqlx::query(&format!(
             "UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1 \
-             WHERE id = ? AND status = 'queued'",
-        )
+             WHERE id = ? AND status = 'queued' RETURNING {JOB_COLUMNS}"
+        ))
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .fetch_optional(&self.relaxed)
         .await?;
-        Ok(res.rows_affected() == 1)
+        row.as_ref().map(job_from_row).transpose()
     }
 
     async fn finish_job(
@@ -758,8 +768,12 @@ mod tests {
             s.insert_jobs(&[job("j1", "a"), job("j2", "a")], None)
                 .await
                 .unwrap();
-            assert!(s.mark_running("j1", 3).await.unwrap());
-            assert!(!s.mark_running("j1", 3).await.unwrap(), "already running");
+            let running = s.mark_running("j1", 3).await.unwrap().unwrap();
+            assert_eq!((running.status, running.attempts), (JobStatus::Running, 1));
+            assert!(
+                s.mark_running("j1", 3).await.unwrap().is_none(),
+                "already running"
+            );
         }
         let s = SqliteStore::open(&db).await.unwrap();
         let (requeued, failed) = s.recover_running(3, 4).await.unwrap();
@@ -785,7 +799,7 @@ mod tests {
         s.create_tenant(&t, &k).await.unwrap();
         s.insert_jobs(&[job("j1", "a")], None).await.unwrap();
         for _ in 0..2 {
-            assert!(s.mark_running("j1", 3).await.unwrap());
+            assert!(s.mark_running("j1", 3).await.unwrap().is_some());
             s.recover_running(2, 4).await.unwrap();
         }
         let j = s.get_job("j1").await.unwrap().unwrap();
