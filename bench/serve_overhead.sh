@@ -19,7 +19,8 @@
 #   overhead        (daemon_e2e - daemon_prove) / daemon_prove: what the daemon adds
 #   e2e_vs_cli      daemon_e2e / prove_cli
 # and for --load small proofs: submissions/s accepted (202) with 16 concurrent clients,
-# proofs/s completed, and the ratio of that to sequential `kiln prove` runs.
+# proofs/s completed, and the ratio of that to sequential `kiln prove` runs; and how long
+# GET /healthz takes while those proofs keep every core busy, against the idle server.
 # Prints a table and writes bench/out/serve_overhead.json. Keys are made with `kiln setup`
 # (development keys; the prover does the same work as with a ceremony key) and cached in
 # .ci/cache/bench/serve/.
@@ -38,7 +39,7 @@ while [[ $# -gt 0 ]]; do
         --runs) runs="$2"; shift 2 ;;
         --load) load="$2"; shift 2 ;;
         --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "usage: bench/serve_overhead.sh [--circuit NAME] [--runs N] [--load N] [--no-build]" >&2; exit 2 ;;
     esac
 done
@@ -144,6 +145,14 @@ const median = (xs) => {
     const s = [...xs].sort((a, b) => a - b), n = s.length;
     return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 };
+const ping = async () => {
+    const t = performance.now();
+    const r = await fetch(base + "/healthz");
+    await r.text();
+    if (r.status !== 200) throw new Error(`GET /healthz: ${r.status}`);
+    return performance.now() - t;
+};
+const p99 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))];
 const waitDone = async (key, id) => {
     for (;;) {
         const j = await call("GET", `/v1/proofs/${id}?wait=30`, key);
@@ -179,18 +188,35 @@ const waitDone = async (key, id) => {
         }
     }));
     const accepted = (performance.now() - t0) / 1e3;
+    // Responsiveness: GET /healthz every 20 ms while the queue is proved (every core busy).
+    let proving = true;
+    const busy = (async () => {
+        const lat = [];
+        while (proving) {
+            lat.push(await ping());
+            await new Promise((r) => setTimeout(r, 20));
+        }
+        return lat;
+    })();
     for (const id of ids) await waitDone(key, id);
     const done = (performance.now() - t0) / 1e3;
+    proving = false;
+    const busyLat = await busy;
+    const idleLat = [];
+    for (let i = 0; i < 50; i++) idleLat.push(await ping());
     console.log(JSON.stringify({
         daemon_e2e_s: median(e2e), daemon_prove_s: median(prove),
         load: ids.length, accept_s: accepted, complete_s: done,
+        healthz_idle_ms: median(idleLat), healthz_busy_ms: median(busyLat),
+        healthz_busy_p99_ms: p99(busyLat),
     }));
 })().catch((e) => { console.error(e.message); process.exit(1); });
 EOF
 
-read -r e2e dprove n accept_s complete_s < <(node -e '
+read -r e2e dprove n accept_s complete_s hz_idle hz_busy hz_p99 < <(node -e '
     const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    console.log(d.daemon_e2e_s, d.daemon_prove_s, d.load, d.accept_s, d.complete_s);' "$work/daemon.json")
+    console.log(d.daemon_e2e_s, d.daemon_prove_s, d.load, d.accept_s, d.complete_s,
+        d.healthz_idle_ms, d.healthz_busy_ms, d.healthz_busy_p99_ms);' "$work/daemon.json")
 kill "$server_pid" 2>/dev/null || true
 wait "$server_pid" 2>/dev/null || true
 server_pid=""
@@ -216,6 +242,9 @@ printf '%-44s %12s\n' "poseidon: submissions accepted per s" "$subs_per_s"
 printf '%-44s %12s\n' "poseidon: proofs completed per s (daemon)" "$proofs_per_s"
 printf '%-44s %12s\n' "poseidon: proofs per s (kiln prove loop)" "$cli_per_s"
 printf '%-44s %12s\n' "poseidon: daemon / kiln prove loop (ratio)" "$tput_ratio"
+printf '%-44s %12s\n' "GET /healthz idle, median (ms)" "$(r "$hz_idle")"
+printf '%-44s %12s\n' "GET /healthz while proving, median (ms)" "$(r "$hz_busy")"
+printf '%-44s %12s\n' "GET /healthz while proving, p99 (ms)" "$(r "$hz_p99")"
 
 cat >"$repo/bench/out/serve_overhead.json" <<JSON
 {
@@ -223,7 +252,8 @@ cat >"$repo/bench/out/serve_overhead.json" <<JSON
   "prove_cli_s": $prove_cli, "daemon_e2e_s": $e2e, "daemon_prove_s": $dprove,
   "overhead": $overhead, "e2e_vs_cli": $e2e_vs_cli,
   "load": $n, "submissions_per_s": $subs_per_s, "proofs_per_s": $proofs_per_s,
-  "cli_proofs_per_s": $cli_per_s, "throughput_vs_cli": $tput_ratio
+  "cli_proofs_per_s": $cli_per_s, "throughput_vs_cli": $tput_ratio,
+  "healthz_idle_ms": $hz_idle, "healthz_busy_ms": $hz_busy, "healthz_busy_p99_ms": $hz_p99
 }
 JSON
 say "wrote bench/out/serve_overhead.json"
