@@ -391,6 +391,23 @@ fn whole_flow_single_json_and_batch_proofs_verify_in_snarkjs() {
     assert_verifies(&dir, &job);
     assert_eq!(job["priority"], 3);
 
+    // A bare JSON array: `snarkjs wtns export json`'s output as it is.
+    let v = s
+        .call(
+            "POST",
+            &format!("/v1/circuits/{}/proofs", f.circuit_id),
+            Some(&key),
+            Body::Json(json!(f.witness_json)),
+        )
+        .expect(202);
+    let job = wait_final(
+        &s.base,
+        &key,
+        v["id"].as_str().unwrap(),
+        Duration::from_secs(120),
+    );
+    assert_verifies(&dir, &job);
+
     // A batch of three.
     let v = s
         .call(
@@ -420,19 +437,19 @@ fn whole_flow_single_json_and_batch_proofs_verify_in_snarkjs() {
         .call("GET", "/v1/usage", Some(&key), Body::None)
         .expect(200);
     assert_eq!(u["tenant_id"], tenant.as_str());
-    assert_eq!(u["proofs"], 5);
-    assert_eq!(u["constraints_proven"], 5 * info.n_constraints as u64);
+    assert_eq!(u["proofs"], 6);
+    assert_eq!(u["constraints_proven"], 6 * info.n_constraints as u64);
     assert!(u["device_seconds"].as_f64().unwrap() > 0.0);
     let jobs = s
         .call("GET", "/v1/proofs?status=succeeded", Some(&key), Body::None)
         .expect(200);
-    assert_eq!(jobs.as_array().unwrap().len(), 5);
+    assert_eq!(jobs.as_array().unwrap().len(), 6);
     let m = s.call("GET", "/metrics", None, Body::None);
     assert_eq!(m.status, 200);
     for needle in [
         "kiln_queue_depth 0",
-        "kiln_jobs{state=\"succeeded\"} 5",
-        "kiln_proof_latency_seconds_count 5",
+        "kiln_jobs{state=\"succeeded\"} 6",
+        "kiln_proof_latency_seconds_count 6",
         "kiln_device_busy_ratio{device=\"cpu:0\"}",
     ] {
         assert!(
@@ -446,7 +463,7 @@ fn whole_flow_single_json_and_batch_proofs_verify_in_snarkjs() {
         .expect(200);
     let cpu = &d.as_array().unwrap()[0];
     assert_eq!(cpu["kind"], "cpu");
-    assert_eq!(cpu["jobs_done"], 5);
+    assert_eq!(cpu["jobs_done"], 6);
     assert!(cpu["state"] == "idle" || cpu["state"] == "busy");
     s.assert_alive();
 }
@@ -689,6 +706,33 @@ fn bad_requests_get_their_4xx_and_the_server_stays_healthy() {
         Body::Json(json!({"witness": f.witness_json, "colour": 1})),
     )
     .expect(422);
+    // Circuit inputs instead of a witness: refused, saying what is needed.
+    let e = s
+        .call(
+            "POST",
+            &proofs,
+            Some(&key),
+            Body::Json(json!({"in": ["1", "2"]})),
+        )
+        .expect(422);
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("unknown field `in`") && msg.contains("not from circuit inputs"),
+        "{e}"
+    );
+    // A bare array of the wrong length, as `snarkjs wtns export json` writes one.
+    let e = s
+        .call(
+            "POST",
+            &proofs,
+            Some(&key),
+            Body::Json(json!(f.witness_json[1..])),
+        )
+        .expect(422);
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("witness"),
+        "{e}"
+    );
 
     // Malformed JSON; over-limit body; unknown routes and ids.
     let e = s

@@ -34,6 +34,36 @@ struct SubmitJson {
     idempotency_key: Option<String>,
 }
 
+/// The JSON body: `{"witness": [...]}`, `{"witnesses": [[...], ...]}`, or a bare array of
+/// values as `snarkjs wtns export json` writes it (one witness).
+fn parse_submit_json(body: &[u8]) -> Result<Option<SubmitJson>, ApiError> {
+    let what = "proof request";
+    if body.trim_ascii_start().starts_with(b"[") {
+        return Ok(
+            parse_json_body::<Vec<serde_json::Value>>(body, what)?.map(|w| SubmitJson {
+                witness: Some(w),
+                witnesses: None,
+                priority: None,
+                webhook_url: None,
+                idempotency_key: None,
+            }),
+        );
+    }
+    parse_json_body::<SubmitJson>(body, what).map_err(|e| match e {
+        ApiError::Unprocessable { code, message } if message.contains("unknown field") => {
+            ApiError::Unprocessable {
+                code,
+                message: format!(
+                    "{message}; kiln proves from the whole witness (all signals, e.g. from \
+                     `snarkjs wtns calculate` then `snarkjs wtns export json`), not from \
+                     circuit inputs"
+                ),
+            }
+        }
+        other => other,
+    })
+}
+
 /// Submission options, from the JSON body, the query string or headers.
 #[derive(Debug, Default)]
 struct Options {
@@ -136,7 +166,7 @@ pub async fn submit(
     let json: Option<SubmitJson> = if is_wtns {
         None
     } else {
-        match parse_json_body::<SubmitJson>(&body, "proof request")? {
+        match parse_submit_json(&body)? {
             Some(j) => Some(j),
             None => {
                 return Err(ApiError::bad(
