@@ -374,39 +374,24 @@ fn whole_flow_single_json_and_batch_proofs_verify_in_snarkjs() {
     assert!(job["error"].is_null());
 
     // One JSON witness.
-    let v = s
-        .call(
-            "POST",
-            &format!("/v1/circuits/{}/proofs", f.circuit_id),
-            Some(&key),
-            Body::Json(json!({"witness": f.witness_json, "priority": 3})),
-        )
-        .expect(202);
-    let job = wait_final(
-        &s.base,
-        &key,
-        v["id"].as_str().unwrap(),
-        Duration::from_secs(120),
-    );
-    assert_verifies(&dir, &job);
+    let prove_json = |body: Value| {
+        let v = s
+            .call(
+                "POST",
+                &format!("/v1/circuits/{}/proofs", f.circuit_id),
+                Some(&key),
+                Body::Json(body),
+            )
+            .expect(202);
+        let id = v["id"].as_str().unwrap();
+        let job = wait_final(&s.base, &key, id, Duration::from_secs(120));
+        assert_verifies(&dir, &job);
+        job
+    };
+    let job = prove_json(json!({"witness": f.witness_json, "priority": 3}));
     assert_eq!(job["priority"], 3);
-
     // A bare JSON array: `snarkjs wtns export json`'s output as it is.
-    let v = s
-        .call(
-            "POST",
-            &format!("/v1/circuits/{}/proofs", f.circuit_id),
-            Some(&key),
-            Body::Json(json!(f.witness_json)),
-        )
-        .expect(202);
-    let job = wait_final(
-        &s.base,
-        &key,
-        v["id"].as_str().unwrap(),
-        Duration::from_secs(120),
-    );
-    assert_verifies(&dir, &job);
+    prove_json(json!(f.witness_json));
 
     // A batch of three.
     let v = s
