@@ -18,7 +18,7 @@ use crate::msm::MsmConfig;
 pub enum Fault {
     /// None: a healthy second device (for placement and splitting tests).
     None,
-    /// Every MSM and NTT fails with a backend error.
+    /// Every MSM, NTT and table release fails with a backend error.
     Error,
     /// Every MSM and NTT returns a wrong result without complaint.
     WrongResult,
@@ -31,6 +31,8 @@ pub struct FaultyDevice<C: Curve> {
     fault: Fault,
     /// Operations attempted (for tests to see whether work reached the device).
     calls: AtomicUsize,
+    /// Table releases attempted.
+    releases: AtomicUsize,
 }
 
 impl<C: Curve> FaultyDevice<C> {
@@ -41,7 +43,13 @@ impl<C: Curve> FaultyDevice<C> {
             info,
             fault,
             calls: AtomicUsize::new(0),
+            releases: AtomicUsize::new(0),
         }
+    }
+
+    /// How many table releases were attempted on this device.
+    pub fn releases(&self) -> usize {
+        self.releases.load(Ordering::Relaxed)
     }
 
     /// How many MSMs and NTTs were attempted on this device.
@@ -75,9 +83,14 @@ impl<C: Curve> Device<C> for FaultyDevice<C> {
     }
 
     fn release(&self, bases: &BasesHandle) -> Result<(), DeviceError> {
+        self.releases.fetch_add(1, Ordering::Relaxed);
         let mut h = bases.clone();
         h.device = self.inner.info().spec;
-        self.inner.release(&h)
+        let freed = self.inner.release(&h);
+        match self.fault {
+            Fault::Error => Err(self.error()),
+            _ => freed,
+        }
     }
 
     fn msm_g1(

@@ -365,12 +365,15 @@ impl<C: Curve> Device<C> for Fleet<C> {
                 device: self.info.spec,
                 id: bases.id,
             })?;
+        // Every member frees its copy even if another fails; the first error is reported.
+        let mut first_error = None;
         for (m, h) in self.members.iter().zip(handles) {
-            if let Some(h) = h {
-                m.release(&h)?;
+            if let Some(Err(e)) = h.map(|h| m.release(&h)) {
+                tracing::warn!(device = %m.info().spec, error = %e, "cannot free a table");
+                first_error.get_or_insert(e);
             }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     fn msm_g1(

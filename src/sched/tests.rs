@@ -141,3 +141,25 @@ fn a_bad_witness_is_not_blamed_on_the_devices() {
     assert!(prove(&pk, &w, &mut rng).is_err());
     assert!(fleet.members().iter().all(|m| m.faults == 0));
 }
+
+#[test]
+fn a_failing_release_does_not_keep_the_other_members_tables() {
+    let bad = faulty(Fault::Error, 0);
+    let good = faulty(Fault::None, 1);
+    let fleet = Fleet::new(
+        vec![bad.clone() as Arc<dyn Device<Bn254>>, good.clone()],
+        Calibration::in_memory(),
+    );
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let table = fleet
+        .load_g1(Arc::new(points::<ark_bn254::g1::Config>(8, &mut rng)))
+        .unwrap();
+    let e = fleet.release(&table).unwrap_err();
+    assert!(e.to_string().contains("injected fault"), "{e}");
+    assert_eq!((bad.releases(), good.releases()), (1, 1));
+    // The fleet forgot the table either way.
+    assert!(matches!(
+        fleet.release(&table),
+        Err(DeviceError::UnknownBases { .. })
+    ));
+}
