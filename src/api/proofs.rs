@@ -374,7 +374,12 @@ async fn replay(
     key: &str,
     digest: &str,
 ) -> Result<Option<Response>, ApiError> {
-    let Some(rec) = state.store.find_idempotency(tenant_id, key).await? else {
+    let not_before = now_ms() - state.idempotency_ttl_ms();
+    let Some(rec) = state
+        .store
+        .find_idempotency(tenant_id, key, not_before)
+        .await?
+    else {
         return Ok(None);
     };
     if rec.request_digest != digest {

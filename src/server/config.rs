@@ -96,6 +96,10 @@ pub struct ServeArgs {
     /// Times a job is started before a crash-looping job is failed [env KILN_MAX_ATTEMPTS; default 3].
     #[arg(long)]
     pub max_attempts: Option<u32>,
+    /// Hours an idempotency key stays bound to its jobs; after that the key is free again
+    /// [env KILN_IDEMPOTENCY_TTL_HOURS; default 24].
+    #[arg(long)]
+    pub idempotency_ttl_hours: Option<u64>,
     /// Webhook delivery attempts before giving up [env KILN_WEBHOOK_ATTEMPTS; default 8].
     #[arg(long)]
     pub webhook_attempts: Option<u32>,
@@ -123,6 +127,7 @@ struct FileConfig {
     max_wait_secs: Option<u64>,
     aging_secs: Option<u64>,
     max_attempts: Option<u32>,
+    idempotency_ttl_hours: Option<u64>,
     webhook_attempts: Option<u32>,
     webhook_backoff_ms: Option<u64>,
 }
@@ -160,6 +165,8 @@ pub struct ServeConfig {
     pub aging_secs: u64,
     /// Starts before a job is failed.
     pub max_attempts: u32,
+    /// Hours an idempotency key is remembered.
+    pub idempotency_ttl_hours: u64,
     /// Webhook attempts.
     pub webhook_attempts: u32,
     /// First webhook retry delay.
@@ -231,6 +238,7 @@ impl ServeConfig {
             max_wait_secs: pick!(max_wait_secs, "KILN_MAX_WAIT_SECS", 60),
             aging_secs: pick!(aging_secs, "KILN_AGING_SECS", 30),
             max_attempts: pick!(max_attempts, "KILN_MAX_ATTEMPTS", 3),
+            idempotency_ttl_hours: pick!(idempotency_ttl_hours, "KILN_IDEMPOTENCY_TTL_HOURS", 24),
             webhook_attempts: pick!(webhook_attempts, "KILN_WEBHOOK_ATTEMPTS", 8),
             webhook_backoff_ms: pick!(webhook_backoff_ms, "KILN_WEBHOOK_BACKOFF_MS", 1000),
         };
@@ -249,6 +257,7 @@ impl ServeConfig {
         positive("max_attempts", cfg.max_attempts as u64)?;
         positive("webhook_attempts", cfg.webhook_attempts as u64)?;
         positive("aging_secs", cfg.aging_secs)?;
+        positive("idempotency_ttl_hours", cfg.idempotency_ttl_hours)?;
         if matches!(&cfg.admin_key, Some(k) if k.len() < 16) {
             return Err(ConfigError::Invalid {
                 name: "admin_key",

@@ -191,6 +191,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         })?;
     tokio::spawn(crate::jobs::runner::dispatch(state.clone()));
     tokio::spawn(crate::jobs::webhook::deliver(state.clone()));
+    tokio::spawn(purge_expired_idempotency_keys(state.clone()));
     state.ready.store(true, Ordering::Release);
     {
         let mut out = std::io::stdout().lock();
@@ -201,4 +202,19 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     server.await;
     drop(lock);
     Ok(())
+}
+
+/// Deletes expired idempotency records now and then (expired ones are already ignored; this
+/// keeps the table from growing with every key a client ever used).
+async fn purge_expired_idempotency_keys(state: Arc<AppState>) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let before = now_ms() - state.idempotency_ttl_ms();
+        match state.store.purge_idempotency(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(records = n, "expired idempotency keys purged"),
+            Err(e) => tracing::warn!(error = %e, "cannot purge expired idempotency keys"),
+        }
+    }
 }

@@ -77,3 +77,10 @@ pub struct AppState {
     /// Process start.
     pub started: Instant,
 }
+
+impl AppState {
+    /// How long an idempotency key stays bound to its jobs, in milliseconds.
+    pub fn idempotency_ttl_ms(&self) -> i64 {
+        (self.cfg.idempotency_ttl_hours as i64).saturating_mul(3_600_000)
+    }
+}

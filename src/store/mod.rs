@@ -81,12 +81,16 @@ pub trait Store: Send + Sync {
         jobs: &[NewJob],
         idem: Option<&IdempotencyRecord>,
     ) -> Result<Vec<i64>, StoreError>;
-    /// A tenant's idempotency record.
+    /// A tenant's idempotency record, if made at `not_before` or later (older ones have
+    /// expired: their key may be used again, replacing them).
     async fn find_idempotency(
         &self,
         tenant_id: &str,
         key: &str,
+        not_before: i64,
     ) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// Deletes idempotency records made before `before`; returns how many.
+    async fn purge_idempotency(&self, before: i64) -> Result<u64, StoreError>;
     /// One job.
     async fn get_job(&self, id: &str) -> Result<Option<Job>, StoreError>;
     /// A tenant's jobs, newest first.

@@ -376,8 +376,10 @@ impl Store for SqliteStore {
         }
         if let Some(r) = idem {
             sqlx::query(
-                "INSERT INTO idempotency (tenant_id, key, request_digest, response, created_at) \
-                 VALUES (?, ?, ?, ?, ?)",
+                // A record still there for this key has expired (the caller found no live
+                // one under the submission lock): the key starts over.
+                "INSERT OR REPLACE INTO idempotency \
+                 (tenant_id, key, request_digest, response, created_at) VALUES (?, ?, ?, ?, ?)",
             )
             .bind(&r.tenant_id)
             .bind(&r.key)
@@ -391,16 +393,28 @@ impl Store for SqliteStore {
         Ok(seqs)
     }
 
+    async fn purge_idempotency(&self, before: i64) -> Result<u64, StoreError> {
+        let res = sqlx::query("DELETE FROM idempotency WHERE created_at < ?")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(res.rows_affected())
+    }
+
     async fn find_idempotency(
         &self,
         tenant_id: &str,
         key: &str,
+        not_before: i64,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM idempotency WHERE tenant_id = ? AND key = ?")
-            .bind(tenant_id)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT * FROM idempotency WHERE tenant_id = ? AND key = ? AND created_at >= ?",
+        )
+        .bind(tenant_id)
+        .bind(key)
+        .bind(not_before)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
             Ok(IdempotencyRecord {
                 tenant_id: r.try_get("tenant_id")?,
@@ -805,5 +819,37 @@ mod tests {
         let j = s.get_job("j1").await.unwrap().unwrap();
         assert_eq!(j.status, JobStatus::Failed);
         assert_eq!(j.error_code.as_deref(), Some("interrupted"));
+    }
+    #[tokio::test]
+    async fn idempotency_records_expire_and_their_key_starts_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("kiln.db"))
+            .await
+            .unwrap();
+        let (t, k) = tenant("a");
+        s.create_tenant(&t, &k).await.unwrap();
+        let record = |at: i64, response: &str| IdempotencyRecord {
+            tenant_id: "a".into(),
+            key: "k".into(),
+            request_digest: "d".into(),
+            response: response.into(),
+            created_at: at,
+        };
+        s.insert_jobs(&[job("j1", "a")], Some(&record(10, "first")))
+            .await
+            .unwrap();
+        let live = s.find_idempotency("a", "k", 5).await.unwrap().unwrap();
+        assert_eq!(live.response, "first");
+        assert!(s.find_idempotency("a", "k", 11).await.unwrap().is_none());
+        assert!(s.find_idempotency("b", "k", 0).await.unwrap().is_none());
+        // Expired: the same key binds new jobs.
+        s.insert_jobs(&[job("j2", "a")], Some(&record(30, "second")))
+            .await
+            .unwrap();
+        let live = s.find_idempotency("a", "k", 20).await.unwrap().unwrap();
+        assert_eq!(live.response, "second");
+        assert_eq!(s.purge_idempotency(30).await.unwrap(), 0);
+        assert_eq!(s.purge_idempotency(31).await.unwrap(), 1);
+        assert!(s.find_idempotency("a", "k", 0).await.unwrap().is_none());
     }
 }
