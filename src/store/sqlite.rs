@@ -803,14 +803,21 @@ mod tests {
         assert!(!s.revoke_api_key("b", "k-a", 5).await.unwrap());
     }
 
-    #[tokio::test]
-    async fn a_job_interrupted_too_often_fails() {
+    /// A fresh store in a temporary directory (kept alive by the returned guard) with
+    /// tenant `a`.
+    async fn store_with_tenant_a() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
         let s = SqliteStore::open(&dir.path().join("kiln.db"))
             .await
             .unwrap();
         let (t, k) = tenant("a");
         s.create_tenant(&t, &k).await.unwrap();
+        (dir, s)
+    }
+
+    #[tokio::test]
+    async fn a_job_interrupted_too_often_fails() {
+        let (_dir, s) = store_with_tenant_a().await;
         s.insert_jobs(&[job("j1", "a")], None).await.unwrap();
         for _ in 0..2 {
             assert!(s.mark_running("j1", 3).await.unwrap().is_some());
@@ -820,14 +827,10 @@ mod tests {
         assert_eq!(j.status, JobStatus::Failed);
         assert_eq!(j.error_code.as_deref(), Some("interrupted"));
     }
+
     #[tokio::test]
     async fn idempotency_records_expire_and_their_key_starts_over() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(&dir.path().join("kiln.db"))
-            .await
-            .unwrap();
-        let (t, k) = tenant("a");
-        s.create_tenant(&t, &k).await.unwrap();
+        let (_dir, s) = store_with_tenant_a().await;
         let record = |at: i64, response: &str| IdempotencyRecord {
             tenant_id: "a".into(),
             key: "k".into(),
