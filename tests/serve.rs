@@ -1262,6 +1262,43 @@ fn the_openapi_document_is_served_and_every_documented_route_exists() {
     assert_eq!(r.status, 405, "{r:?}");
 }
 
+/// `openapi-spec-validator` (PyPI; `.ci/run` installs it into `.ci/pytools` and sets
+/// `KILN_PYTOOLS`) accepts the document as OpenAPI 3.
+#[test]
+fn the_openapi_document_is_valid_openapi_3() {
+    let tools = std::env::var_os("KILN_PYTOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".ci/pytools"));
+    let check = |code: &str| {
+        Command::new("python3")
+            .env("PYTHONPATH", &tools)
+            .args(["-c", code])
+            .arg(repo_root().join("src/api/openapi.json"))
+            .output()
+            .expect("cannot run python3")
+    };
+    if !check("import openapi_spec_validator").status.success() {
+        assert!(
+            std::env::var_os("KILN_PYTOOLS").is_none(),
+            "KILN_PYTOOLS is set but openapi_spec_validator is not importable from it"
+        );
+        eprintln!("skipped: openapi-spec-validator not installed (bash .ci/run --install)");
+        return;
+    }
+    let out = check(
+        "import sys\n\
+         from openapi_spec_validator import validate\n\
+         from openapi_spec_validator.readers import read_from_filename\n\
+         validate(read_from_filename(sys.argv[1])[0])\n\
+         print('valid')",
+    );
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("valid"),
+        "openapi-spec-validator rejects src/api/openapi.json:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn a_generated_admin_key_is_printed_once_and_persists() {
     let dir = TestDir::new("serve-admin");
