@@ -742,6 +742,16 @@ fn bad_requests_get_their_4xx_and_the_server_stays_healthy() {
     let big = vec![b' '; 300_000];
     s.call("POST", &proofs, Some(&key), Body::Bytes(&big))
         .expect(413);
+    // A .wtns body streams to disk, bounded by the circuit's size rather than the JSON limit.
+    let mut big_wtns = b"wtns".to_vec();
+    big_wtns.resize(f.wtns.len() + (64 << 10) + 1, 0);
+    let e = s
+        .call("POST", &proofs, Some(&key), Body::Bytes(&big_wtns))
+        .expect(413);
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("signals"),
+        "{e}"
+    );
     s.call("GET", "/v1/nothing", Some(&key), Body::None)
         .expect(404);
     s.call(

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use bytes::Buf;
+use bytes::{Buf, Bytes};
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -45,6 +45,39 @@ where
             break;
         }
     }
+}
+
+/// Reads the first `n` bytes of a body (fewer if it is shorter) without consuming them:
+/// returns them and the whole body as a stream again.
+pub async fn peek<S, B>(
+    mut body: S,
+    n: usize,
+) -> Result<
+    (
+        Vec<u8>,
+        impl Stream<Item = Result<Bytes, warp::Error>> + Unpin,
+    ),
+    ApiError,
+>
+where
+    S: Stream<Item = Result<B, warp::Error>> + Unpin,
+    B: Buf,
+{
+    let mut head = Vec::new();
+    while head.len() < n {
+        match body.next().await {
+            Some(Ok(mut chunk)) => head.extend_from_slice(&chunk.copy_to_bytes(chunk.remaining())),
+            Some(Err(e)) => {
+                return Err(ApiError::bad(format!(
+                    "reading the request body failed: {e}"
+                )))
+            }
+            None => break,
+        }
+    }
+    let rest = body.map(|chunk| chunk.map(|mut c| c.copy_to_bytes(c.remaining())));
+    let whole = futures_util::stream::iter([Ok(Bytes::from(head.clone()))]).chain(rest);
+    Ok((head, whole))
 }
 
 /// Reads a whole body of at most `limit` bytes.

@@ -282,11 +282,7 @@ pub fn routes(
         .and(query)
         .and(warp::body::stream())
         .then(|id, s: Arc<AppState>, h: HeaderMap, q, b| async move {
-            done!(s, async {
-                let limit = s.cfg.max_body_bytes;
-                let body = body::read_limited(&h, Box::pin(b), limit, "the witness body").await?;
-                proofs::submit(s.clone(), h, id, q, body).await
-            })
+            done!(s, proofs::submit(s.clone(), h, id, q, Box::pin(b)))
         })
         .boxed();
     let proofs_list = warp::path!("v1" / "proofs")

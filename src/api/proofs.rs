@@ -1,10 +1,12 @@
 //! Proof jobs: submit (one witness or a batch), show (with long-poll), list, cancel.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ark_ff::{BigInteger, PrimeField};
+use bytes::Buf;
+use futures_util::Stream;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
@@ -12,7 +14,7 @@ use warp::reply::Response;
 
 use super::error::{json_response, ApiError};
 use super::views::{Accepted, JobView};
-use super::{auth, circuits, parse_json_body};
+use super::{auth, body, circuits, parse_json_body};
 use crate::jobs::scheduler::now_ms;
 use crate::jobs::witness::{self, Fr, WitnessError};
 use crate::server::state::AppState;
@@ -150,87 +152,177 @@ fn witness_error(e: WitnessError) -> ApiError {
     ApiError::invalid("invalid_witness", e.to_string())
 }
 
+/// Decodes and checks the witnesses of a JSON body (CPU work: call off the runtime).
+fn decode_json(json: SubmitJson, n_vars: usize, cid: &str) -> Result<Vec<Vec<Fr>>, ApiError> {
+    match json {
+        SubmitJson {
+            witness: Some(_),
+            witnesses: Some(_),
+            ..
+        } => Err(ApiError::invalid(
+            "invalid_request",
+            "send either \"witness\" or \"witnesses\", not both",
+        )),
+        SubmitJson {
+            witness: Some(w), ..
+        } => Ok(vec![
+            witness::from_json(&w, n_vars, "witness", cid).map_err(witness_error)?
+        ]),
+        SubmitJson {
+            witnesses: Some(ws),
+            ..
+        } => {
+            if ws.is_empty() || ws.len() > MAX_BATCH {
+                return Err(ApiError::invalid(
+                    "invalid_request",
+                    format!(
+                        "witnesses: expected 1 to {MAX_BATCH} witnesses, got {}",
+                        ws.len()
+                    ),
+                ));
+            }
+            ws.iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    witness::from_json(w, n_vars, &format!("witnesses[{i}]"), cid)
+                        .map_err(witness_error)
+                })
+                .collect()
+        }
+        _ => Err(ApiError::invalid(
+            "invalid_request",
+            "the JSON body needs \"witness\": [decimal strings] or \"witnesses\": [[...], ...]",
+        )),
+    }
+}
+
+/// The witnesses of a submission, checked against the circuit.
+enum Intake {
+    /// A `.wtns` body, streamed to this file in the data directory's `tmp/`.
+    WtnsFile(PathBuf),
+    /// JSON witnesses, decoded.
+    Values(Vec<Vec<Fr>>),
+}
+
+impl Intake {
+    fn count(&self) -> usize {
+        match self {
+            Intake::WtnsFile(_) => 1,
+            Intake::Values(v) => v.len(),
+        }
+    }
+
+    /// Deletes what was written for a refused submission.
+    fn discard(&self) {
+        if let Intake::WtnsFile(tmp) = self {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// The largest `.wtns` a circuit with `n_vars` signals can have: the header, the field
+/// section, `n_vars` 32-byte values, and slack for extra sections.
+fn wtns_limit(n_vars: u64) -> u64 {
+    n_vars.saturating_mul(32).saturating_add(64 << 10)
+}
+
 /// `POST /v1/circuits/{id}/proofs`: 202 `{"id", "status"}`, or a list of them for a batch.
-pub async fn submit(
+/// A `.wtns` body streams to disk (its size bounded by the circuit, not by
+/// `--max-body-bytes`); JSON bodies are read up to `--max-body-bytes`.
+pub async fn submit<S, B>(
     state: Arc<AppState>,
     headers: HeaderMap,
     circuit_id: String,
     query: HashMap<String, String>,
-    body: Vec<u8>,
-) -> Result<Response, ApiError> {
-    let tenant_id = auth::tenant(&state, &headers).await?;
-    let circuit = circuits::find(&state, &tenant_id, &circuit_id).await?;
-    let n_vars = circuit.n_vars as usize;
-
-    let is_wtns = body.starts_with(b"wtns");
-    let json: Option<SubmitJson> = if is_wtns {
-        None
-    } else {
-        match parse_submit_json(&body)? {
-            Some(j) => Some(j),
-            None => {
-                return Err(ApiError::bad(
-                    "empty body: send a .wtns file or JSON {\"witness\": [...]} or {\"witnesses\": [[...], ...]}",
-                ))
-            }
+    body: S,
+) -> Result<Response, ApiError>
+where
+    S: Stream<Item = Result<B, warp::Error>> + Unpin,
+    B: Buf,
+{
+    let found = async {
+        let tenant_id = auth::tenant(&state, &headers).await?;
+        let circuit = circuits::find(&state, &tenant_id, &circuit_id).await?;
+        Ok::<_, ApiError>((tenant_id, circuit))
+    }
+    .await;
+    let (tenant_id, circuit) = match found {
+        Ok(v) => v,
+        Err(e) => {
+            body::drain(body).await;
+            return Err(e);
         }
     };
-    let opts = parse_options(&headers, &query, json.as_ref())?;
-    let batch = matches!(&json, Some(j) if j.witnesses.is_some());
+    let n_vars = circuit.n_vars as usize;
+    let (head, body) = body::peek(body, 4).await?;
 
-    // Decode and check every witness (CPU work: off the runtime).
-    let cid = circuit_id.clone();
-    let decoded =
-        tokio::task::spawn_blocking(move || -> Result<Vec<Vec<Fr>>, ApiError> {
-            match json {
-            None => Ok(vec![witness::from_wtns(&body, n_vars, &cid).map_err(witness_error)?]),
-            Some(SubmitJson { witness: Some(_), witnesses: Some(_), .. }) => Err(ApiError::invalid(
-                "invalid_request",
-                "send either \"witness\" or \"witnesses\", not both",
-            )),
-            Some(SubmitJson { witness: Some(w), .. }) => {
-                Ok(vec![witness::from_json(&w, n_vars, "witness", &cid).map_err(witness_error)?])
-            }
-            Some(SubmitJson { witnesses: Some(ws), .. }) => {
-                if ws.is_empty() || ws.len() > MAX_BATCH {
-                    return Err(ApiError::invalid(
-                        "invalid_request",
-                        format!("witnesses: expected 1 to {MAX_BATCH} witnesses, got {}", ws.len()),
-                    ));
-                }
-                ws.iter()
-                    .enumerate()
-                    .map(|(i, w)| {
-                        witness::from_json(w, n_vars, &format!("witnesses[{i}]"), &cid)
-                            .map_err(witness_error)
-                    })
-                    .collect()
-            }
-            Some(_) => Err(ApiError::invalid(
-                "invalid_request",
-                "the JSON body needs \"witness\": [decimal strings] or \"witnesses\": [[...], ...]",
-            )),
-        }
+    let (opts, intake, batch, content_hash) = if head.starts_with(b"wtns") {
+        let opts = parse_options(&headers, &query, None)?;
+        let tmp = state
+            .dirs
+            .tmp
+            .join(format!("submit-{}.wtns", uuid::Uuid::new_v4()));
+        let limit = wtns_limit(circuit.n_vars);
+        let what = format!("a .wtns witness for this circuit ({n_vars} signals)");
+        let (hash, _) = body::stream_to_file(&headers, body, limit, &tmp, &what).await?;
+        let path = tmp.clone();
+        let cid = circuit_id.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            witness::check_wtns_file(&path, n_vars, &cid).map_err(|e| {
+                e.to_string()
+                    .replace(&path.display().to_string(), "the .wtns body")
+            })
         })
         .await
-        .map_err(|e| ApiError::Internal(format!("witness check thread failed: {e}")))??;
+        .map_err(|e| ApiError::Internal(format!("witness check thread failed: {e}")));
+        match checked {
+            Ok(Ok(())) => (opts, Intake::WtnsFile(tmp), false, hash),
+            Ok(Err(message)) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(ApiError::invalid("invalid_witness", message));
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+        }
+    } else {
+        let limit = state.cfg.max_body_bytes;
+        let bytes = body::read_limited(&headers, body, limit, "the witness body").await?;
+        let Some(json) = parse_submit_json(&bytes)? else {
+            return Err(ApiError::bad(
+                "empty body: send a .wtns file or JSON {\"witness\": [...]} or {\"witnesses\": [[...], ...]}",
+            ));
+        };
+        let opts = parse_options(&headers, &query, Some(&json))?;
+        let batch = json.witnesses.is_some();
+        let cid = circuit_id.clone();
+        let decoded = tokio::task::spawn_blocking(move || decode_json(json, n_vars, &cid))
+            .await
+            .map_err(|e| ApiError::Internal(format!("witness check thread failed: {e}")))??;
+        (
+            opts,
+            Intake::Values(decoded),
+            batch,
+            hex::encode(Sha256::digest(&bytes)),
+        )
+    };
 
-    // What an idempotency key stands for: the request's content (only needed with a key).
+    // What an idempotency key stands for: the circuit, the options and the body.
     let digest = opts.idempotency_key.as_ref().map(|_| {
         let mut h = Sha256::new();
         h.update(circuit_id.as_bytes());
         h.update(opts.priority.to_le_bytes());
         h.update(opts.webhook_url.as_deref().unwrap_or("").as_bytes());
-        for w in &decoded {
-            h.update((w.len() as u64).to_le_bytes());
-            for v in w {
-                h.update(v.into_bigint().to_bytes_le());
-            }
-        }
+        h.update(content_hash.as_bytes());
         hex::encode(h.finalize())
     });
     if let (Some(key), Some(digest)) = (&opts.idempotency_key, &digest) {
-        if let Some(resp) = replay(&state, &tenant_id, key, digest).await? {
+        let replayed = replay(&state, &tenant_id, key, digest).await;
+        if !matches!(replayed, Ok(None)) {
+            intake.discard();
+        }
+        if let Some(resp) = replayed? {
             return Ok(resp);
         }
     }
@@ -238,8 +330,7 @@ pub async fn submit(
     // Store the witnesses (synced) before taking the lock.
     let now = now_ms();
     let batch_id = batch.then(|| uuid::Uuid::new_v4().to_string());
-    let jobs: Vec<NewJob> = decoded
-        .iter()
+    let jobs: Vec<NewJob> = (0..intake.count())
         .map(|_| {
             let id = uuid::Uuid::new_v4().to_string();
             NewJob {
@@ -257,20 +348,33 @@ pub async fn submit(
         .collect();
     let paths: Vec<String> = jobs.iter().map(|j| j.witness_path.clone()).collect();
     let to_write = paths.clone();
-    tokio::task::spawn_blocking(move || {
-        for (p, w) in to_write.iter().zip(&decoded) {
-            witness::store(std::path::Path::new(p), w)?;
+    let witness_dir = state.dirs.witnesses.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        match &intake {
+            Intake::WtnsFile(tmp) => std::fs::rename(tmp, &to_write[0])
+                .map_err(|e| format!("cannot move the witness into place: {e}"))?,
+            Intake::Values(values) => {
+                for (p, w) in to_write.iter().zip(values) {
+                    witness::store(Path::new(p), w).map_err(|e| e.to_string())?;
+                }
+            }
         }
-        Ok::<_, crate::formats::FormatError>(())
+        // The new names, durable before the jobs that point at them.
+        std::fs::File::open(&witness_dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| format!("cannot sync the witness directory: {e}"))
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("witness write thread failed: {e}")))?
-    .map_err(|e| ApiError::Internal(format!("cannot store the witness: {e}")))?;
+    .map_err(|e| ApiError::Internal(format!("witness write thread failed: {e}")))?;
     let remove_witnesses = || {
         for p in &paths {
             let _ = std::fs::remove_file(p);
         }
     };
+    if let Err(e) = stored {
+        remove_witnesses();
+        return Err(ApiError::Internal(format!("cannot store the witness: {e}")));
+    }
 
     let accepted: Vec<Accepted> = jobs
         .iter()

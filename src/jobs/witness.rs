@@ -8,7 +8,7 @@ use ark_ff::One;
 
 use crate::curve::{Bn254, Curve};
 use crate::formats::codec::from_decimal;
-use crate::formats::{read_wtns_bytes, write_wtns, FormatError};
+use crate::formats::{read_wtns, write_wtns, FormatError};
 
 /// The field type witnesses hold.
 pub type Fr = <Bn254 as Curve>::Fr;
@@ -67,11 +67,11 @@ fn check(values: &[Fr], n_vars: usize, at: &str, circuit: &str) -> Result<(), Wi
     Ok(())
 }
 
-/// Decodes and checks a `.wtns` body.
-pub fn from_wtns(bytes: &[u8], n_vars: usize, circuit: &str) -> Result<Vec<Fr>, WitnessError> {
-    let w = read_wtns_bytes::<Bn254>(bytes, "the request body (.wtns)")?;
-    check(&w.values, n_vars, "the .wtns witness", circuit)?;
-    Ok(w.values)
+/// Checks a `.wtns` file (a request body streamed to disk) against the circuit, reading it
+/// as the prover will.
+pub fn check_wtns_file(path: &Path, n_vars: usize, circuit: &str) -> Result<(), WitnessError> {
+    let w = read_wtns::<Bn254>(path)?;
+    check(&w.values, n_vars, "the .wtns witness", circuit)
 }
 
 /// Decodes and checks a JSON witness: decimal strings (or non-negative integers).
@@ -167,15 +167,22 @@ mod tests {
     }
 
     #[test]
-    fn wtns_round_trips_and_garbage_is_refused() {
+    fn stored_witnesses_pass_the_file_check_and_garbage_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("w.wtns");
         let values = vec![Fr::from(1u64), Fr::from(5u64)];
         store(&p, &values).unwrap();
+        check_wtns_file(&p, 2, "c").unwrap();
+        let e = check_wtns_file(&p, 3, "c").unwrap_err().to_string();
+        assert!(e.contains("has 2 values but circuit c expects 3"), "{e}");
         let bytes = std::fs::read(&p).unwrap();
-        assert_eq!(from_wtns(&bytes, 2, "c").unwrap(), values);
-        assert!(from_wtns(&bytes, 3, "c").is_err());
-        assert!(from_wtns(b"wtns garbage", 2, "c").is_err());
-        assert!(from_wtns(&bytes[..bytes.len() - 3], 2, "c").is_err());
+        let bad = dir.path().join("bad.wtns");
+        for garbage in [&b"wtns garbage"[..], &bytes[..bytes.len() - 3]] {
+            std::fs::write(&bad, garbage).unwrap();
+            assert!(check_wtns_file(&bad, 2, "c").is_err());
+        }
+        store(&p, &[Fr::from(2u64), Fr::from(5u64)]).unwrap();
+        let e = check_wtns_file(&p, 2, "c").unwrap_err().to_string();
+        assert!(e.contains("must be 1"), "{e}");
     }
 }
