@@ -189,7 +189,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
             addr: cfg.listen,
             message: e.to_string(),
         })?;
-    tokio::spawn(crate::jobs::runner::dispatch(state.clone()));
+    let dispatcher = tokio::spawn(crate::jobs::runner::dispatch(state.clone()));
     tokio::spawn(crate::jobs::webhook::deliver(state.clone()));
     tokio::spawn(purge_expired_idempotency_keys(state.clone()));
     state.ready.store(true, Ordering::Release);
@@ -200,6 +200,19 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     }
     tracing::info!(%addr, data_dir = %cfg.data_dir.display(), device = %state.device.spec, workers = cfg.workers, "kiln serve is up");
     server.await;
+    // Orderly stop: no new jobs start, and the running ones go back to the queue without
+    // counting as a failed attempt (their proofs are abandoned; they run again next start).
+    dispatcher.abort();
+    state.ready.store(false, Ordering::Release);
+    match state.store.requeue_running_at_shutdown().await {
+        Ok(ids) if !ids.is_empty() => {
+            tracing::info!(jobs = ?ids, "running jobs requeued for the next start")
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot requeue the running jobs; the next start recovers them")
+        }
+    }
     drop(lock);
     Ok(())
 }

@@ -101,6 +101,9 @@ pub trait Store: Send + Sync {
     async fn status_counts(&self) -> Result<Vec<(JobStatus, u64)>, StoreError>;
     /// Every queued job, oldest first (to rebuild the in-memory queue at start).
     async fn queued_jobs(&self) -> Result<Vec<QueuedJob>, StoreError>;
+    /// At an orderly shutdown: puts the jobs still `running` back in the queue without
+    /// counting the interrupted attempt (it did not crash). Returns their ids.
+    async fn requeue_running_at_shutdown(&self) -> Result<Vec<String>, StoreError>;
     /// Puts jobs left `running` by a previous process back in the queue (attempts + 1) and
     /// fails those that already had `max_attempts`. Returns (requeued, failed) job ids.
     async fn recover_running(

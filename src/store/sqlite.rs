@@ -539,6 +539,16 @@ impl Store for SqliteStore {
         Ok((requeued, failed))
     }
 
+    async fn requeue_running_at_shutdown(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "UPDATE jobs SET status = 'queued', started_at = NULL, \
+             attempts = MAX(attempts - 1, 0) WHERE status = 'running' RETURNING id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
     async fn mark_running(&self, id: &str, now: i64) -> Result<Option<Job>, StoreError> {
         let row = sqlx::query(&format!(
             "UPDATE jobs SET status = 'running', started_at = ?, attempts = attempts + 1 \
