@@ -160,6 +160,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     }
 
     let routes = crate::api::routes(state.clone());
+    reset_stop_signals();
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
@@ -228,6 +229,26 @@ async fn purge_expired_idempotency_keys(state: Arc<AppState>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(records = n, "expired idempotency keys purged"),
             Err(e) => tracing::warn!(error = %e, "cannot purge expired idempotency keys"),
+        }
+    }
+}
+
+/// Gives SIGINT and SIGTERM back their default disposition before the shutdown handler
+/// registers for them. Device drivers opened at start can install their own handlers (PoCL's
+/// LLVM does: it cleans up, then re-raises the signal with the default action, killing the
+/// process); the shutdown handler chains to whatever it finds, so without this an orderly
+/// stop became a kill once an OpenCL driver was loaded.
+fn reset_stop_signals() {
+    #[cfg(unix)]
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: `signal` with `SIG_DFL` installs no code of ours; it runs before the
+        // runtime registers its own handlers, and no other code in kiln handles these.
+        let previous = unsafe { libc::signal(sig, libc::SIG_DFL) };
+        if previous != libc::SIG_DFL {
+            tracing::debug!(
+                signal = sig,
+                "a driver's handler for a stop signal was removed"
+            );
         }
     }
 }
