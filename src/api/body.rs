@@ -15,6 +15,9 @@ use super::error::ApiError;
 /// How much of an over-limit body is drained before the connection is dropped.
 const DRAIN_LIMIT: u64 = 64 << 20;
 
+/// How much of a streamed upload is gathered before it is written to its file.
+const WRITE_BUFFER: usize = 1 << 20;
+
 /// The declared `Content-Length`, if any and valid.
 pub fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers
@@ -131,7 +134,12 @@ where
         return Err(too_large(what, limit));
     }
     let io = |e: std::io::Error| ApiError::Internal(format!("cannot write the upload: {e}"));
-    let mut file = tokio::fs::File::create(path).await.map_err(io)?;
+    // Buffered: each write to a tokio file is a trip to a blocking thread, and bodies
+    // arrive in chunks of a few KiB.
+    let mut file = tokio::io::BufWriter::with_capacity(
+        WRITE_BUFFER,
+        tokio::fs::File::create(path).await.map_err(io)?,
+    );
     let mut hasher = Sha256::new();
     let mut len = 0u64;
     let res: Result<(), ApiError> = async {
@@ -151,7 +159,7 @@ where
             }
         }
         file.flush().await.map_err(io)?;
-        file.sync_all().await.map_err(io)?;
+        file.get_ref().sync_all().await.map_err(io)?;
         Ok(())
     }
     .await;

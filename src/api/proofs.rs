@@ -196,25 +196,23 @@ fn decode_json(json: SubmitJson, n_vars: usize, cid: &str) -> Result<Vec<Vec<Fr>
     }
 }
 
-/// The witnesses of a submission, checked against the circuit.
-enum Intake {
-    /// A `.wtns` body, streamed to this file in the data directory's `tmp/`.
-    WtnsFile(PathBuf),
-    /// JSON witnesses, decoded.
-    Values(Vec<Vec<Fr>>),
+/// The witnesses of a submission, checked against the circuit and decoded.
+struct Intake {
+    /// One witness per job.
+    values: Vec<Arc<Vec<Fr>>>,
+    /// A `.wtns` body streamed to this file in the data directory's `tmp/`: it becomes the
+    /// job's witness file by rename. Without one, the values are written as `.wtns` files.
+    wtns_file: Option<PathBuf>,
 }
 
 impl Intake {
     fn count(&self) -> usize {
-        match self {
-            Intake::WtnsFile(_) => 1,
-            Intake::Values(v) => v.len(),
-        }
+        self.values.len()
     }
 
     /// Deletes what was written for a refused submission.
     fn discard(&self) {
-        if let Intake::WtnsFile(tmp) = self {
+        if let Some(tmp) = &self.wtns_file {
             let _ = std::fs::remove_file(tmp);
         }
     }
@@ -276,7 +274,13 @@ where
         .await
         .map_err(|e| ApiError::Internal(format!("witness check thread failed: {e}")));
         match checked {
-            Ok(Ok(())) => (opts, Intake::WtnsFile(tmp), false, hash),
+            Ok(Ok(values)) => {
+                let intake = Intake {
+                    values: vec![Arc::new(values)],
+                    wtns_file: Some(tmp),
+                };
+                (opts, intake, false, hash)
+            }
             Ok(Err(message)) => {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(ApiError::invalid("invalid_witness", message));
@@ -300,12 +304,11 @@ where
         let decoded = tokio::task::spawn_blocking(move || decode_json(json, n_vars, &cid))
             .await
             .map_err(|e| ApiError::Internal(format!("witness check thread failed: {e}")))??;
-        (
-            opts,
-            Intake::Values(decoded),
-            batch,
-            hex::encode(Sha256::digest(&bytes)),
-        )
+        let intake = Intake {
+            values: decoded.into_iter().map(Arc::new).collect(),
+            wtns_file: None,
+        };
+        (opts, intake, batch, hex::encode(Sha256::digest(&bytes)))
     };
 
     // What an idempotency key stands for: the circuit, the options and the body.
@@ -349,12 +352,13 @@ where
     let paths: Vec<String> = jobs.iter().map(|j| j.witness_path.clone()).collect();
     let to_write = paths.clone();
     let witness_dir = state.dirs.witnesses.clone();
+    let values = intake.values.clone();
     let stored = tokio::task::spawn_blocking(move || {
-        match &intake {
-            Intake::WtnsFile(tmp) => std::fs::rename(tmp, &to_write[0])
+        match &intake.wtns_file {
+            Some(tmp) => std::fs::rename(tmp, &to_write[0])
                 .map_err(|e| format!("cannot move the witness into place: {e}"))?,
-            Intake::Values(values) => {
-                for (p, w) in to_write.iter().zip(values) {
+            None => {
+                for (p, w) in to_write.iter().zip(&intake.values) {
                     witness::store(Path::new(p), w).map_err(|e| e.to_string())?;
                 }
             }
@@ -437,12 +441,15 @@ where
     };
     drop(guard);
 
-    // Committed: now (and only now) the jobs exist.
-    for (j, seq) in jobs.iter().zip(seqs) {
+    // Committed: now (and only now) the jobs exist. Their values go to the prover in
+    // memory where they fit (it reads the stored files otherwise).
+    for ((j, seq), w) in jobs.iter().zip(seqs).zip(values) {
+        state.handoff.put(&j.id, w);
         state.sched.push(QueuedJob {
             seq,
             id: j.id.clone(),
             tenant_id: j.tenant_id.clone(),
+            circuit_id: j.circuit_id.clone(),
             priority: j.priority,
             created_at: j.created_at,
         });
@@ -664,6 +671,7 @@ pub async fn cancel(
             .await?
         {
             state.sched.remove(&id);
+            state.handoff.take(&id);
             state.sched.notify(&id);
             let _ = std::fs::remove_file(&job.witness_path);
             if webhook.is_some() {

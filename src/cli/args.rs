@@ -72,11 +72,12 @@ pub enum Command {
         #[command(subcommand)]
         command: WtnsCommand,
     },
-    /// Run the proving appliance: the multi-tenant REST daemon (SQLite store, CPU device).
+    /// Run the proving appliance: the multi-tenant REST daemon (SQLite store; the CPU and
+    /// every accelerator present).
     ///
     /// Admin key from KILN_ADMIN_KEY or the config file; with none, the first start
     /// generates one and prints it once.
-    Serve(crate::server::ServeArgs),
+    Serve(Box<crate::server::ServeArgs>),
     /// List the devices kiln can prove on, and why any backend is missing.
     Devices {
         /// Print JSON instead of a table.

@@ -36,7 +36,7 @@ pub fn run(cmd: Command) -> Result<Outcome, CliError> {
         } => wtns_check(&r1cs, &wtns),
         Command::Devices { json } => devices(json),
         Command::Serve(args) => {
-            crate::server::run(args)?;
+            crate::server::run(*args)?;
             Ok(Outcome::Ok)
         }
     }

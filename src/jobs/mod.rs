@@ -4,6 +4,7 @@
 //! - [`queue`]: priority, then age, fair across tenants (pure data structure).
 //! - [`scheduler`]: the live queue, running set, cancellations and long-poll wake-ups.
 //! - [`runner`]: dispatches jobs to blocking prover threads and records outcomes.
+//! - [`handoff`]: accepted witnesses passed to the prover in memory.
 //! - [`keycache`]: proving keys resident on the device, reused across jobs.
 //! - [`devices`]: the proving device and its inventory counters.
 //! - [`witness`]: `.wtns` and JSON witnesses, checked before a job is accepted.
@@ -12,6 +13,7 @@
 
 pub mod calldata;
 pub mod devices;
+pub mod handoff;
 pub mod keycache;
 pub mod queue;
 pub mod runner;

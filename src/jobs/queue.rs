@@ -121,6 +121,7 @@ mod tests {
             seq,
             id: format!("{tenant}-{seq}"),
             tenant_id: tenant.into(),
+            circuit_id: "c".into(),
             priority,
             created_at,
         }

@@ -1,6 +1,10 @@
 //! Runs jobs: the dispatcher takes jobs from the queue as workers free up, each job proves
 //! on a blocking thread (never on the async runtime), and its outcome is committed to the
 //! store (with its webhook delivery) before anyone is told.
+//!
+//! A job's proof starts as soon as the job leaves the queue, from the witness its
+//! submission handed over in memory when there is one; marking the job running is
+//! committed meanwhile, and the outcome is recorded only for a job so marked.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,6 +15,7 @@ use tracing::Instrument;
 
 use super::calldata::solidity_calldata;
 use super::scheduler::now_ms;
+use super::witness::Fr;
 use crate::api::views::JobView;
 use crate::curve::Bn254;
 use crate::formats::{proof_to_json, public_to_json, read_wtns};
@@ -59,34 +64,40 @@ async fn run_job(state: Arc<AppState>, q: QueuedJob) {
     let span = tracing::info_span!("job", id = %q.id, tenant = %q.tenant_id);
     async {
         let id = q.id.clone();
-        let job = match state.store.mark_running(&id, now_ms()).await {
+        tracing::info!(circuit = %q.circuit_id, "proving");
+        let handed = state.handoff.take(&id);
+        let st = state.clone();
+        let blocking_span = tracing::Span::current();
+        let proving = tokio::task::spawn_blocking(move || {
+            let _g = blocking_span.enter();
+            prove_job(&st, &q, handed)
+        });
+        let marked = state.store.mark_running(&id, now_ms()).await;
+        if let Ok(Some(job)) = &marked {
+            if job.cancel_requested {
+                // Asked before a restart interrupted it: it ends as cancelled.
+                state.sched.request_cancel(&id);
+            }
+            state.sched.notify(&id);
+            tracing::debug!(attempt = job.attempts, "marked running");
+        }
+        // Awaited whatever the mark's fate: the worker's permit covers the proof.
+        let res = proving.await;
+        let job = match marked {
             Ok(Some(job)) => job,
             Ok(None) => {
-                tracing::info!("job is no longer queued (cancelled); skipped");
+                tracing::info!("job is no longer queued (cancelled); its proof is discarded");
                 state.sched.finished(&id);
                 return;
             }
             Err(e) => {
-                // Not started: it stays queued in the store and runs after a restart.
+                // Not recorded as started: it stays queued in the store and runs after a
+                // restart.
                 tracing::error!(error = %e, "cannot mark the job running; it stays queued");
                 state.sched.finished(&id);
                 return;
             }
         };
-        if job.cancel_requested {
-            // Asked before a restart interrupted it: it ends as cancelled.
-            state.sched.request_cancel(&id);
-        }
-        state.sched.notify(&id);
-        tracing::info!(circuit = %job.circuit_id, attempt = job.attempts, "proving");
-        let st = state.clone();
-        let j = job.clone();
-        let blocking_span = tracing::Span::current();
-        let res = tokio::task::spawn_blocking(move || {
-            let _g = blocking_span.enter();
-            prove_job(&st, &j)
-        })
-        .await;
         let result = match res {
             Ok(r) => r,
             Err(e) => Err(Failure {
@@ -102,8 +113,12 @@ async fn run_job(state: Arc<AppState>, q: QueuedJob) {
     .await
 }
 
-/// Proves one job (blocking).
-fn prove_job(state: &AppState, job: &Job) -> Result<Proved, Failure> {
+/// Proves one job (blocking), from the `handed` witness or else its stored file.
+fn prove_job(
+    state: &AppState,
+    job: &QueuedJob,
+    handed: Option<Arc<Vec<Fr>>>,
+) -> Result<Proved, Failure> {
     let started = Instant::now();
     let fail = |code, message: String| Failure {
         code,
@@ -132,16 +147,21 @@ fn prove_job(state: &AppState, job: &Job) -> Result<Proved, Failure> {
             ),
         })?;
     let t_w = Instant::now();
-    let witness = read_wtns::<Bn254>(std::path::Path::new(&job.witness_path)).map_err(|e| {
-        fail(
-            "witness_unreadable",
-            format!("the stored witness cannot be read: {e}"),
-        )
-    })?;
+    let witness = match handed {
+        Some(values) => values,
+        None => read_wtns::<Bn254>(&state.dirs.witness(&job.id))
+            .map(|w| Arc::new(w.values))
+            .map_err(|e| {
+                fail(
+                    "witness_unreadable",
+                    format!("the stored witness cannot be read: {e}"),
+                )
+            })?,
+    };
     let witness_read = t_w.elapsed();
     let run = state
         .device
-        .run(|| groth16::prove(&pk, &witness.values, &mut OsRng));
+        .run(|| groth16::prove(&pk, &witness, &mut OsRng));
     let (out, took) = (run.out, run.took);
     let device_ms = took.as_millis() as u64 + load.map(|d| d.as_millis() as u64).unwrap_or(0);
     let out = out.map_err(|e| {

@@ -68,10 +68,11 @@ fn check(values: &[Fr], n_vars: usize, at: &str, circuit: &str) -> Result<(), Wi
 }
 
 /// Checks a `.wtns` file (a request body streamed to disk) against the circuit, reading it
-/// as the prover will.
-pub fn check_wtns_file(path: &Path, n_vars: usize, circuit: &str) -> Result<(), WitnessError> {
+/// as the prover will; returns its values.
+pub fn check_wtns_file(path: &Path, n_vars: usize, circuit: &str) -> Result<Vec<Fr>, WitnessError> {
     let w = read_wtns::<Bn254>(path)?;
-    check(&w.values, n_vars, "the .wtns witness", circuit)
+    check(&w.values, n_vars, "the .wtns witness", circuit)?;
+    Ok(w.values)
 }
 
 /// Decodes and checks a JSON witness: decimal strings (or non-negative integers).
@@ -172,7 +173,7 @@ mod tests {
         let p = dir.path().join("w.wtns");
         let values = vec![Fr::from(1u64), Fr::from(5u64)];
         store(&p, &values).unwrap();
-        check_wtns_file(&p, 2, "c").unwrap();
+        assert_eq!(check_wtns_file(&p, 2, "c").unwrap(), values);
         let e = check_wtns_file(&p, 3, "c").unwrap_err().to_string();
         assert!(e.contains("has 2 values but circuit c expects 3"), "{e}");
         let bytes = std::fs::read(&p).unwrap();

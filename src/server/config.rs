@@ -72,6 +72,11 @@ pub struct ServeArgs {
     /// proofs with one key [env KILN_PRECOMPUTE_MIB; default 0, off].
     #[arg(long)]
     pub precompute_mib: Option<usize>,
+    /// Witnesses of queued jobs kept in memory for the prover (MiB), so a proof starts
+    /// without reading its stored witness back; beyond it jobs read their files
+    /// [env KILN_WITNESS_MEMORY_MIB; default 256; 0 reads every witness from disk].
+    #[arg(long)]
+    pub witness_memory_mib: Option<usize>,
     /// Largest witness request body in bytes [env KILN_MAX_BODY_BYTES; default 64 MiB].
     #[arg(long)]
     pub max_body_bytes: Option<u64>,
@@ -119,6 +124,7 @@ struct FileConfig {
     workers: Option<usize>,
     key_cache: Option<usize>,
     precompute_mib: Option<usize>,
+    witness_memory_mib: Option<usize>,
     max_body_bytes: Option<u64>,
     max_zkey_bytes: Option<u64>,
     max_queued_jobs: Option<u64>,
@@ -149,6 +155,8 @@ pub struct ServeConfig {
     pub key_cache: usize,
     /// CPU precompute budget per table, bytes.
     pub precompute_bytes: usize,
+    /// Budget of witnesses handed to the prover in memory, bytes.
+    pub witness_memory_bytes: usize,
     /// Witness body limit.
     pub max_body_bytes: u64,
     /// Zkey upload limit.
@@ -229,6 +237,8 @@ impl ServeConfig {
             workers: pick!(workers, "KILN_WORKERS", 1),
             key_cache: pick!(key_cache, "KILN_KEY_CACHE", 4),
             precompute_bytes: pick!(precompute_mib, "KILN_PRECOMPUTE_MIB", 0)
+                .saturating_mul(1 << 20),
+            witness_memory_bytes: pick!(witness_memory_mib, "KILN_WITNESS_MEMORY_MIB", 256)
                 .saturating_mul(1 << 20),
             max_body_bytes: pick!(max_body_bytes, "KILN_MAX_BODY_BYTES", 64 * MIB),
             max_zkey_bytes: pick!(max_zkey_bytes, "KILN_MAX_ZKEY_BYTES", 4096 * MIB),

@@ -25,6 +25,7 @@ use state::{AppState, DataDirs};
 
 use crate::device::DeviceError;
 use crate::jobs::devices::ProvingDevice;
+use crate::jobs::handoff::WitnessHandoff;
 use crate::jobs::keycache::KeyCache;
 use crate::jobs::scheduler::{now_ms, Scheduler};
 use crate::store::{SqliteStore, Store, StoreError};
@@ -131,6 +132,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     let state = Arc::new(AppState {
         sched: Scheduler::new(Duration::from_secs(cfg.aging_secs)),
         keys: KeyCache::new(cfg.key_cache),
+        handoff: WitnessHandoff::new(cfg.witness_memory_bytes),
         metrics: Default::default(),
         submit_lock: Mutex::new(()),
         webhook_wake: Notify::new(),

@@ -11,6 +11,7 @@ use tokio::sync::{Mutex, Notify};
 use super::config::ServeConfig;
 use super::metrics::Metrics;
 use crate::jobs::devices::ProvingDevice;
+use crate::jobs::handoff::WitnessHandoff;
 use crate::jobs::keycache::KeyCache;
 use crate::jobs::scheduler::Scheduler;
 use crate::store::Store;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub device: ProvingDevice,
     /// Resident proving keys.
     pub keys: KeyCache,
+    /// Witnesses of queued jobs, handed to the prover in memory.
+    pub handoff: WitnessHandoff,
     /// Counters and histograms.
     pub metrics: Metrics,
     /// Serializes quota checks with the inserts they guard (and circuit deletion).

@@ -259,6 +259,8 @@ pub struct QueuedJob {
     pub id: String,
     /// Tenant.
     pub tenant_id: String,
+    /// The circuit it proves (so its proof can start before the job is marked running).
+    pub circuit_id: String,
     /// Priority.
     pub priority: i32,
     /// Submission time (Unix ms).

@@ -484,7 +484,8 @@ impl Store for SqliteStore {
 
     async fn queued_jobs(&self) -> Result<Vec<QueuedJob>, StoreError> {
         let rows = sqlx::query(
-            "SELECT seq, id, tenant_id, priority, created_at FROM jobs WHERE status = 'queued' ORDER BY seq",
+            "SELECT seq, id, tenant_id, circuit_id, priority, created_at FROM jobs \
+             WHERE status = 'queued' ORDER BY seq",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -494,6 +495,7 @@ impl Store for SqliteStore {
                     seq: r.try_get("seq")?,
                     id: r.try_get("id")?,
                     tenant_id: r.try_get("tenant_id")?,
+                    circuit_id: r.try_get("circuit_id")?,
                     priority: r.try_get("priority")?,
                     created_at: r.try_get("created_at")?,
                 })
