@@ -214,6 +214,24 @@ pub fn from_decimal<F: PrimeField>(s: &str) -> Option<F> {
     Some(F::from(v))
 }
 
+/// Parses a field element written as snarkjs reads one: decimal digits, or `0x`/`0X`
+/// followed by hex digits; `None` if it is neither or not below the modulus.
+pub fn from_integer_text<F: PrimeField>(s: &str) -> Option<F> {
+    let hex = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"));
+    let Some(digits) = hex else {
+        return from_decimal(s);
+    };
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let v = BigUint::parse_bytes(digits.as_bytes(), 16)?;
+    let m: BigUint = F::MODULUS.into();
+    if v >= m {
+        return None;
+    }
+    Some(F::from(v))
+}
+
 /// Reads an element size (`n8q`/`n8r`/`n8`) and the prime after it from a section
 /// header, refusing (as a wrong-curve error) anything that is not `F`'s size and modulus.
 pub fn read_prime<F: PrimeField>(
@@ -284,6 +302,24 @@ mod tests {
             assert_eq!(codec.canonical(&buf), Some(x));
         }
         assert_eq!(codec.canonical(&modulus_le::<Fr>(32)), None);
+    }
+
+    #[test]
+    fn integers_are_read_as_decimal_or_hex_below_the_modulus() {
+        assert_eq!(from_integer_text::<Fr>("255"), Some(Fr::from(255u64)));
+        assert_eq!(from_integer_text::<Fr>("0xff"), Some(Fr::from(255u64)));
+        assert_eq!(from_integer_text::<Fr>("0XFF"), Some(Fr::from(255u64)));
+        let m: BigUint = Fr::MODULUS.into();
+        let below = (&m - 1u8).to_str_radix(16);
+        assert_eq!(
+            from_integer_text::<Fr>(&format!("0x{below}")),
+            Some(-Fr::one())
+        );
+        for bad in ["", "0x", "-1", "1.0", "1e3", "0xg", " 1", "ff"] {
+            assert_eq!(from_integer_text::<Fr>(bad), None, "{bad:?}");
+        }
+        assert_eq!(from_integer_text::<Fr>(&format!("0x{}", m.to_str_radix(16))), None);
+        assert_eq!(from_integer_text::<Fr>(&m.to_string()), None);
     }
 
     #[test]
