@@ -44,7 +44,11 @@ impl Server {
     fn start_with(data_dir: &Path, extra: &[&str], admin: Option<&str>) -> (Server, Vec<String>) {
         let log = unique(data_dir.with_file_name("serve.log"));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiln"));
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        cmd.arg("serve");
+        if !extra.contains(&"--listen") {
+            cmd.args(["--listen", "127.0.0.1:0"]);
+        }
+        cmd.arg("--data-dir")
             .arg(data_dir)
             .args(extra)
             .env_remove("KILN_ADMIN_KEY")
@@ -624,13 +628,18 @@ fn bad_requests_get_their_4xx_and_the_server_stays_healthy() {
         Body::Bytes(&f.wtns[..f.wtns.len() - 7]),
     )
     .expect(422);
-    s.call(
-        "POST",
-        &proofs,
-        Some(&key),
-        Body::Bytes(b"\x00\x01binary junk"),
-    )
-    .expect(400);
+    let e = s
+        .call(
+            "POST",
+            &proofs,
+            Some(&key),
+            Body::Bytes(b"\x00\x01binary junk"),
+        )
+        .expect(422);
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains(".wtns"),
+        "{e}"
+    );
     let short: Vec<&String> = f.witness_json.iter().take(10).collect();
     let e = s
         .call(
@@ -803,6 +812,232 @@ fn bad_requests_get_their_4xx_and_the_server_stays_healthy() {
     assert!(!std::fs::read_to_string(&s.log)
         .unwrap()
         .contains("panicked"));
+}
+
+/// What clients other than ours send: any spelling of the Bearer scheme, HEAD, witness
+/// values as JSON integers (however long), hex strings, a byte order mark; and the files
+/// people send by mistake get a refusal that says what they sent.
+#[test]
+fn other_clients_are_understood_and_mistakes_are_named() {
+    let f = poseidon();
+    let dir = TestDir::new("serve-clients");
+    let s = Server::start(&dir.join("data"), &["--listen", "localhost:0"]);
+    assert!(s.base.starts_with("http://127.0.0.1:"), "{}", s.base);
+    let (_, key, _) = new_tenant(&s, json!({}));
+    upload(&s, &key);
+    let proofs = format!("/v1/circuits/{}/proofs", f.circuit_id);
+    let with_auth = |value: &str| {
+        call(
+            &s.base,
+            "GET",
+            "/v1/circuits",
+            None,
+            Body::None,
+            &[("Authorization", value)],
+        )
+    };
+    for scheme in ["BEARER", "bearer", "BeArEr"] {
+        with_auth(&format!("{scheme} {key}")).expect(200);
+    }
+    with_auth(&format!("Bearer{key}")).expect(401);
+
+    // HEAD on GET routes; a 405 lists what the path takes.
+    let r = call(&s.base, "HEAD", "/healthz", None, Body::None, &[]);
+    assert_eq!((r.status, r.text.as_str()), (200, ""), "{r:?}");
+    let r = call(&s.base, "HEAD", "/v1/circuits", Some(&key), Body::None, &[]);
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = s.call("PUT", &proofs, Some(&key), Body::None);
+    r.expect(405);
+    assert_eq!(r.headers.get("allow").map(String::as_str), Some("POST"));
+    let r = s.call("PATCH", "/v1/circuits", Some(&key), Body::None);
+    r.expect(405);
+    assert_eq!(
+        r.headers.get("allow").map(String::as_str),
+        Some("GET, HEAD, POST")
+    );
+
+    // Files sent by mistake.
+    let r1cs = read(&circuit("poseidon").r1cs);
+    for (body, needle) in [
+        (&r1cs[..], ".r1cs circuit file"),
+        (&f.zkey_bytes[..], ".zkey proving key"),
+        (
+            b"--xyz\r\nContent-Disposition: form-data" as &[u8],
+            "multipart",
+        ),
+    ] {
+        let e = s
+            .call("POST", &proofs, Some(&key), Body::Bytes(body))
+            .expect(422);
+        assert_eq!(e["error"]["code"], "invalid_witness");
+        let msg = e["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(needle) && msg.contains(".wtns"), "{msg}");
+    }
+    // A list of witnesses without its wrapper.
+    let two = json!([f.witness_json, f.witness_json]);
+    let e = s
+        .call("POST", &proofs, Some(&key), Body::Json(two))
+        .expect(422);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"witnesses\""),
+        "{e}"
+    );
+
+    // Values as JSON integers (exact, even past 2^64), as hex strings, behind a BOM.
+    let dec = &f.witness_json;
+    let hex: Vec<String> = dec
+        .iter()
+        .map(|d| {
+            format!(
+                "0x{}",
+                num_bigint::BigUint::parse_bytes(d.as_bytes(), 10)
+                    .unwrap()
+                    .to_str_radix(16)
+            )
+        })
+        .collect();
+    assert!(
+        dec.iter().any(|d| d.len() > 20),
+        "the fixture has values past 2^64"
+    );
+    let numbers = format!("{{\"witness\": [{}]}}", dec.join(","));
+    let bom = [
+        b"\xEF\xBB\xBF".as_slice(),
+        json!(dec).to_string().as_bytes(),
+    ]
+    .concat();
+    for body in [
+        numbers.into_bytes(),
+        json!({ "witness": hex }).to_string().into_bytes(),
+        bom,
+    ] {
+        let v = s
+            .call("POST", &proofs, Some(&key), Body::Bytes(&body))
+            .expect(202);
+        let job = wait_final(
+            &s.base,
+            &key,
+            v["id"].as_str().unwrap(),
+            Duration::from_secs(120),
+        );
+        assert_verifies(&dir, &job);
+    }
+
+    // An idempotency key stands for the witness, however it is encoded.
+    let first = call(
+        &s.base,
+        "POST",
+        &proofs,
+        Some(&key),
+        Body::Bytes(&f.wtns),
+        &[("Idempotency-Key", "enc-1")],
+    )
+    .expect(202);
+    let again = call(
+        &s.base,
+        "POST",
+        &proofs,
+        Some(&key),
+        Body::Json(json!({"witness": hex})),
+        &[("Idempotency-Key", "enc-1")],
+    );
+    assert_eq!(again.expect(202)["id"], first["id"]);
+    assert_eq!(
+        again.headers.get("idempotent-replayed").map(String::as_str),
+        Some("true")
+    );
+
+    // Pages of jobs, newest first, linked.
+    let page = s.call("GET", "/v1/proofs?limit=2", Some(&key), Body::None);
+    let ids: Vec<Value> = page
+        .expect(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].clone())
+        .collect();
+    let link = page
+        .headers
+        .get("link")
+        .expect("a full page links the next")
+        .clone();
+    let next = link
+        .strip_prefix('<')
+        .and_then(|l| l.split_once(">; rel=\"next\""))
+        .map(|(url, _)| url.to_string())
+        .unwrap_or_else(|| panic!("Link: {link}"));
+    assert!(
+        next.contains("limit=2") && next.contains(&format!("before={}", ids[1].as_str().unwrap())),
+        "{next}"
+    );
+    let rest = s.call("GET", &next, Some(&key), Body::None).expect(200);
+    let rest: Vec<Value> = rest
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].clone())
+        .collect();
+    assert_eq!(rest.len(), 2);
+    let all = s
+        .call("GET", "/v1/proofs", Some(&key), Body::None)
+        .expect(200);
+    let all: Vec<Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].clone())
+        .collect();
+    assert_eq!(all[..4], [ids, rest].concat()[..]);
+    s.call("GET", "/v1/proofs?before=nope", Some(&key), Body::None)
+        .expect(400);
+
+    // A quota no job could pass is refused.
+    let e = s
+        .call(
+            "POST",
+            "/v1/tenants",
+            Some(ADMIN),
+            Body::Json(json!({"quotas": {"max_queued_jobs": 0}})),
+        )
+        .expect(422);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("quotas.max_queued_jobs"),
+        "{e}"
+    );
+}
+
+/// An address already taken is refused before the data dir is touched.
+#[test]
+fn a_taken_listen_address_is_refused_before_anything_is_created() {
+    let dir = TestDir::new("serve-taken");
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let data = dir.join("data");
+    let out = kiln([
+        "serve",
+        "--listen",
+        &addr,
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(out.stderr.contains(&addr), "{out}");
+    assert!(!data.exists(), "the data dir was created: {out}");
+    let out = kiln([
+        "serve",
+        "--listen",
+        "no-such-host.invalid:1",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains("listen"), "{out}");
 }
 
 #[test]

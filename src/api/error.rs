@@ -31,8 +31,15 @@ pub enum ApiError {
     #[error("no route for this method and path; see GET /v1/openapi.json")]
     NoRoute,
     /// 405: the route exists with other methods.
-    #[error("method not allowed on this route; see GET /v1/openapi.json")]
-    MethodNotAllowed,
+    #[error("{method} is not served on {path}: it takes {allow}; see GET /v1/openapi.json")]
+    MethodNotAllowed {
+        /// The method asked for.
+        method: String,
+        /// The path asked for.
+        path: String,
+        /// The methods the path takes, as the `Allow` header lists them.
+        allow: String,
+    },
     /// 409: the request conflicts with the resource's state.
     #[error("{message}")]
     Conflict {
@@ -99,7 +106,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NoRoute => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -119,7 +126,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::NoRoute => "no_route",
-            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::Quota { .. } => "quota_exceeded",
             ApiError::NotReady(_) => "not_ready",
@@ -144,6 +151,11 @@ impl ApiError {
         if let ApiError::Quota { retry_after, .. } = &self {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
+        if let ApiError::MethodNotAllowed { allow, .. } = &self {
+            if let Ok(v) = HeaderValue::from_str(allow) {
+                resp.headers_mut().insert(header::ALLOW, v);
+            }
         }
         if matches!(self, ApiError::Unauthorized(_)) {
             resp.headers_mut().insert(

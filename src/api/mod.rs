@@ -61,12 +61,18 @@ pub fn quota_retry_after() -> u64 {
     60
 }
 
+/// `body` without a leading UTF-8 byte order mark (some Windows tools write one).
+pub fn without_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
+}
+
 /// Parses an optional JSON body: `None` if empty; 400 for malformed JSON, 422 for JSON of
 /// the wrong shape (the message names the line, column and field).
 pub fn parse_json_body<T: serde::de::DeserializeOwned>(
     body: &[u8],
     what: &str,
 ) -> Result<Option<T>, ApiError> {
+    let body = without_bom(body);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -100,11 +106,56 @@ fn count(state: &AppState, e: &ApiError) {
     }
 }
 
-fn rejection(state: &AppState, r: Rejection) -> Response {
-    let e = if r.is_not_found() {
+/// Whether `path` fits a route template (`{name}` takes one non-empty segment).
+fn template_matches(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(ts), Some(ps)) if ts.starts_with('{') => {
+                if ps.is_empty() {
+                    return false;
+                }
+            }
+            (Some(ts), Some(ps)) if ts == ps => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The methods served on `path`, as an `Allow` header lists them (GET routes answer HEAD
+/// too); empty if no route has that path.
+pub fn methods_for(path: &str) -> Vec<&'static str> {
+    let served = |method: &str| {
+        ROUTES
+            .iter()
+            .any(|(m, template)| *m == method && template_matches(template, path))
+    };
+    ["GET", "HEAD", "POST", "DELETE"]
+        .into_iter()
+        .filter(|m| served(if *m == "HEAD" { "GET" } else { m }))
+        .collect()
+}
+
+/// The answer to a request no route took: 405 with `Allow` if its path has routes, else 404.
+fn no_route(state: &AppState, method: &warp::http::Method, path: &str) -> Response {
+    let allowed = methods_for(path);
+    let e = if allowed.is_empty() {
         ApiError::NoRoute
-    } else if r.find::<warp::reject::MethodNotAllowed>().is_some() {
-        ApiError::MethodNotAllowed
+    } else {
+        ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            path: path.to_string(),
+            allow: allowed.join(", "),
+        }
+    };
+    count(state, &e);
+    e.into_response()
+}
+
+fn rejection(state: &AppState, r: Rejection) -> Response {
+    let e = if r.is_not_found() || r.find::<warp::reject::MethodNotAllowed>().is_some() {
+        ApiError::NoRoute
     } else if let Some(q) = r.find::<warp::reject::InvalidQuery>() {
         ApiError::bad(format!("bad query string: {q}"))
     } else {
@@ -130,6 +181,9 @@ pub fn routes(
             body::read_limited(&h, Box::pin(s), SMALL_BODY, "the request body").await
         });
 
+    // GET routes answer HEAD too (hyper sends no body for HEAD).
+    let get_or_head = || warp::get().or(warp::head()).unify();
+
     macro_rules! done {
         ($state:expr, $e:expr) => {
             finish(&$state, $e.await)
@@ -137,33 +191,33 @@ pub fn routes(
     }
 
     let healthz = warp::path!("healthz")
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .then(|s: Arc<AppState>| async move { done!(s, ops::healthz()) })
         .boxed();
     let readyz = warp::path!("readyz")
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .then(|s: Arc<AppState>| async move { done!(s, ops::readyz(s.clone())) })
         .boxed();
     let metrics = warp::path!("metrics")
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .then(|s: Arc<AppState>| async move { done!(s, ops::metrics(s.clone())) })
         .boxed();
     let openapi = warp::path!("v1" / "openapi.json")
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .then(|s: Arc<AppState>| async move { done!(s, ops::openapi()) })
         .boxed();
     let devices = warp::path!("v1" / "devices")
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .and(hdr)
         .then(|s: Arc<AppState>, h| async move { done!(s, ops::devices(s.clone(), h)) })
         .boxed();
     let usage = warp::path!("v1" / "usage")
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .and(hdr)
         .then(|s: Arc<AppState>, h| async move { done!(s, ops::usage(s.clone(), h)) })
@@ -181,13 +235,13 @@ pub fn routes(
         )
         .boxed();
     let tenants_list = warp::path!("v1" / "tenants")
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .and(hdr)
         .then(|s: Arc<AppState>, h| async move { done!(s, tenants::list(s.clone(), h)) })
         .boxed();
     let tenants_show = warp::path!("v1" / "tenants" / String)
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .and(hdr)
         .then(|id, s: Arc<AppState>, h| async move { done!(s, tenants::show(s.clone(), h, id)) })
@@ -206,7 +260,7 @@ pub fn routes(
         )
         .boxed();
     let tenant_keys_list = warp::path!("v1" / "tenants" / String / "keys")
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .and(hdr)
         .then(|t, s: Arc<AppState>, h| async move {
@@ -233,7 +287,7 @@ pub fn routes(
         )
         .boxed();
     let keys_list = warp::path!("v1" / "keys")
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .and(hdr)
         .then(|s: Arc<AppState>, h| async move { done!(s, tenants::list_keys(s.clone(), h, None)) })
@@ -257,13 +311,13 @@ pub fn routes(
         })
         .boxed();
     let circuits_list = warp::path!("v1" / "circuits")
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .and(hdr)
         .then(|s: Arc<AppState>, h| async move { done!(s, circuits::list(s.clone(), h)) })
         .boxed();
     let circuits_show = warp::path!("v1" / "circuits" / String)
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .and(hdr)
         .then(|id, s: Arc<AppState>, h| async move { done!(s, circuits::show(s.clone(), h, id)) })
@@ -286,14 +340,14 @@ pub fn routes(
         })
         .boxed();
     let proofs_list = warp::path!("v1" / "proofs")
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .and(hdr)
         .and(query)
         .then(|s: Arc<AppState>, h, q| async move { done!(s, proofs::list(s.clone(), h, q)) })
         .boxed();
     let proofs_show = warp::path!("v1" / "proofs" / String)
-        .and(warp::get())
+        .and(get_or_head())
         .and(st.clone())
         .and(hdr)
         .and(query)
@@ -306,6 +360,17 @@ pub fn routes(
         .and(st.clone())
         .and(hdr)
         .then(|id, s: Arc<AppState>, h| async move { done!(s, proofs::cancel(s.clone(), h, id)) })
+        .boxed();
+
+    // Last: whatever no route took gets its 405 (with Allow) or 404.
+    let fallback = warp::method()
+        .and(warp::path::full())
+        .and(st.clone())
+        .map(
+            |m: warp::http::Method, p: warp::path::FullPath, s: Arc<AppState>| {
+                no_route(&s, &m, p.as_str())
+            },
+        )
         .boxed();
 
     let recover_state = state.clone();
@@ -354,6 +419,8 @@ pub fn routes(
         .unify()
         .or(proofs_cancel)
         .unify()
+        .or(fallback)
+        .unify()
         .recover(move |r: Rejection| {
             let s = recover_state.clone();
             async move { Ok::<Response, Infallible>(rejection(&s, r)) }
@@ -389,6 +456,17 @@ mod tests {
     }
 
     #[test]
+    fn paths_resolve_to_their_methods() {
+        assert_eq!(methods_for("/v1/circuits"), ["GET", "HEAD", "POST"]);
+        assert_eq!(methods_for("/v1/circuits/abc"), ["GET", "HEAD", "DELETE"]);
+        assert_eq!(methods_for("/v1/circuits/abc/proofs"), ["POST"]);
+        assert_eq!(methods_for("/v1/proofs/x/cancel"), ["POST"]);
+        assert!(methods_for("/v1/circuits/").is_empty());
+        assert!(methods_for("/v1/circuits/a/b").is_empty());
+        assert!(methods_for("/nope").is_empty());
+    }
+
+    #[test]
     fn json_errors_are_classified() {
         #[derive(serde::Deserialize, Debug)]
         #[allow(dead_code)]
@@ -396,6 +474,8 @@ mod tests {
             a: u32,
         }
         assert!(parse_json_body::<T>(b"  ", "x").unwrap().is_none());
+        let bom = parse_json_body::<T>(b"\xEF\xBB\xBF{\"a\": 1}", "x").unwrap();
+        assert_eq!(bom.unwrap().a, 1);
         let e = parse_json_body::<T>(b"{\"a\":", "x").unwrap_err();
         assert_eq!(e.status(), 400);
         let e = parse_json_body::<T>(b"{\"a\":\"no\"}", "x").unwrap_err();

@@ -5,16 +5,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ark_ff::{BigInteger, PrimeField};
 use bytes::Buf;
 use futures_util::Stream;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
 use warp::reply::Response;
 
 use super::error::{json_response, ApiError};
 use super::views::{Accepted, JobView};
-use super::{auth, body, circuits, parse_json_body};
+use super::{auth, body, circuits, parse_json_body, without_bom};
 use crate::jobs::scheduler::now_ms;
 use crate::jobs::witness::{self, Fr, WitnessError};
 use crate::server::state::AppState;
@@ -29,8 +31,8 @@ pub const MAX_BATCH: usize = 10_000;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SubmitJson {
-    witness: Option<Vec<serde_json::Value>>,
-    witnesses: Option<Vec<Vec<serde_json::Value>>>,
+    witness: Option<Vec<Box<RawValue>>>,
+    witnesses: Option<Vec<Vec<Box<RawValue>>>>,
     priority: Option<i32>,
     webhook_url: Option<String>,
     idempotency_key: Option<String>,
@@ -40,9 +42,9 @@ struct SubmitJson {
 /// values as `snarkjs wtns export json` writes it (one witness).
 fn parse_submit_json(body: &[u8]) -> Result<Option<SubmitJson>, ApiError> {
     let what = "proof request";
-    if body.trim_ascii_start().starts_with(b"[") {
+    if without_bom(body).trim_ascii_start().starts_with(b"[") {
         return Ok(
-            parse_json_body::<Vec<serde_json::Value>>(body, what)?.map(|w| SubmitJson {
+            parse_json_body::<Vec<Box<RawValue>>>(body, what)?.map(|w| SubmitJson {
                 witness: Some(w),
                 witnesses: None,
                 priority: None,
@@ -146,6 +148,29 @@ fn parse_options(
         webhook_url,
         idempotency_key,
     })
+}
+
+/// What a body that is some other binary file is, from its first bytes.
+fn binary_kind(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [b'r', b'1', b'c', b's', ..] => Some("an .r1cs circuit file, not a witness"),
+        [b'z', b'k', b'e', b'y', ..] => Some("a .zkey proving key, not a witness"),
+        [b'p', b't', b'a', b'u', ..] => Some("a powers-of-tau file, not a witness"),
+        [b'-', b'-', ..] => Some(
+            "a multipart form: send the file itself as the body (curl --data-binary @witness.wtns)",
+        ),
+        _ => None,
+    }
+}
+
+fn not_a_witness(what: &str) -> ApiError {
+    ApiError::invalid(
+        "invalid_witness",
+        format!(
+            "expected a .wtns file (its first bytes are \"wtns\") or JSON (a list of values, \
+             {{\"witness\": [...]}} or {{\"witnesses\": [[...], ...]}}); {what}"
+        ),
+    )
 }
 
 fn witness_error(e: WitnessError) -> ApiError {
@@ -253,8 +278,12 @@ where
     };
     let n_vars = circuit.n_vars as usize;
     let (head, body) = body::peek(body, 4).await?;
+    if let Some(kind) = binary_kind(&head) {
+        body::drain(body).await;
+        return Err(not_a_witness(&format!("the body is {kind}")));
+    }
 
-    let (opts, intake, batch, content_hash) = if head.starts_with(b"wtns") {
+    let (opts, intake, batch) = if head.starts_with(b"wtns") {
         let opts = parse_options(&headers, &query, None)?;
         let tmp = state
             .dirs
@@ -262,7 +291,7 @@ where
             .join(format!("submit-{}.wtns", uuid::Uuid::new_v4()));
         let limit = wtns_limit(circuit.n_vars);
         let what = format!("a .wtns witness for this circuit ({n_vars} signals)");
-        let (hash, _) = body::stream_to_file(&headers, body, limit, &tmp, &what).await?;
+        body::stream_to_file(&headers, body, limit, &tmp, &what).await?;
         let path = tmp.clone();
         let cid = circuit_id.clone();
         let checked = tokio::task::spawn_blocking(move || {
@@ -279,7 +308,7 @@ where
                     values: vec![Arc::new(values)],
                     wtns_file: Some(tmp),
                 };
-                (opts, intake, false, hash)
+                (opts, intake, false)
             }
             Ok(Err(message)) => {
                 let _ = std::fs::remove_file(&tmp);
@@ -293,6 +322,18 @@ where
     } else {
         let limit = state.cfg.max_body_bytes;
         let bytes = body::read_limited(&headers, body, limit, "the witness body").await?;
+        match without_bom(&bytes).trim_ascii_start().first() {
+            None | Some(b'{') | Some(b'[') => {}
+            Some(_) => {
+                let start: String = String::from_utf8_lossy(&bytes[..bytes.len().min(16)])
+                    .chars()
+                    .flat_map(char::escape_debug)
+                    .collect();
+                return Err(not_a_witness(&format!(
+                    "the body is neither: it starts with \"{start}\""
+                )));
+            }
+        }
         let Some(json) = parse_submit_json(&bytes)? else {
             return Err(ApiError::bad(
                 "empty body: send a .wtns file or JSON {\"witness\": [...]} or {\"witnesses\": [[...], ...]}",
@@ -308,18 +349,39 @@ where
             values: decoded.into_iter().map(Arc::new).collect(),
             wtns_file: None,
         };
-        (opts, intake, batch, hex::encode(Sha256::digest(&bytes)))
+        (opts, intake, batch)
     };
 
-    // What an idempotency key stands for: the circuit, the options and the body.
-    let digest = opts.idempotency_key.as_ref().map(|_| {
-        let mut h = Sha256::new();
-        h.update(circuit_id.as_bytes());
-        h.update(opts.priority.to_le_bytes());
-        h.update(opts.webhook_url.as_deref().unwrap_or("").as_bytes());
-        h.update(content_hash.as_bytes());
-        hex::encode(h.finalize())
-    });
+    // What an idempotency key stands for: the circuit, the options and the witness values
+    // (however they were encoded).
+    let digest = match &opts.idempotency_key {
+        None => None,
+        Some(_) => {
+            let mut h = Sha256::new();
+            h.update(circuit_id.as_bytes());
+            h.update(opts.priority.to_le_bytes());
+            h.update(opts.webhook_url.as_deref().unwrap_or("").as_bytes());
+            let values = intake.values.clone();
+            let digest = tokio::task::spawn_blocking(move || {
+                h.update([u8::from(batch)]);
+                for w in &values {
+                    h.update((w.len() as u64).to_le_bytes());
+                    for v in w.iter() {
+                        h.update(v.into_bigint().to_bytes_le());
+                    }
+                }
+                hex::encode(h.finalize())
+            })
+            .await;
+            match digest {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    intake.discard();
+                    return Err(ApiError::Internal(format!("hashing thread failed: {e}")));
+                }
+            }
+        }
+    };
     if let (Some(key), Some(digest)) = (&opts.idempotency_key, &digest) {
         let replayed = replay(&state, &tenant_id, key, digest).await;
         if !matches!(replayed, Ok(None)) {
@@ -605,7 +667,8 @@ pub async fn show(
     }
 }
 
-/// `GET /v1/proofs?status=&circuit_id=&batch_id=&limit=`: newest first.
+/// `GET /v1/proofs?status=&circuit_id=&batch_id=&limit=&before=`: newest first; a full page
+/// links the next one (`Link: <...&before=<last id>>; rel="next"`).
 pub async fn list(
     state: Arc<AppState>,
     headers: HeaderMap,
@@ -621,6 +684,15 @@ pub async fn list(
             "status" => f.status = Some(v.parse().map_err(ApiError::bad)?),
             "circuit_id" => f.circuit_id = Some(v.clone()),
             "batch_id" => f.batch_id = Some(v.clone()),
+            "before" => {
+                if find_job(&state, &tenant_id, v).await.is_err() {
+                    return Err(ApiError::bad(format!(
+                        "before={v:?}: expected the id of one of this tenant's proof jobs \
+                         (the last one of the previous page)"
+                    )));
+                }
+                f.before = Some(v.clone())
+            }
             "limit" => {
                 f.limit = v
                     .parse()
@@ -630,14 +702,27 @@ pub async fn list(
             }
             _ => {
                 return Err(ApiError::bad(format!(
-                    "unknown query parameter {k:?}: expected status, circuit_id, batch_id or limit"
+                    "unknown query parameter {k:?}: expected status, circuit_id, batch_id, limit or before"
                 )))
             }
         }
     }
     let jobs = state.store.list_jobs(&tenant_id, &f).await?;
     let views: Vec<JobView> = jobs.iter().map(JobView::of).collect();
-    Ok(json_response(StatusCode::OK, &views))
+    let mut resp = json_response(StatusCode::OK, &views);
+    if let Some(last) = jobs.last().filter(|_| jobs.len() == f.limit as usize) {
+        let mut next = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in query.iter().filter(|(k, _)| k.as_str() != "before") {
+            next.append_pair(k, v);
+        }
+        next.append_pair("before", &last.id);
+        if let Ok(v) =
+            HeaderValue::from_str(&format!("</v1/proofs?{}>; rel=\"next\"", next.finish()))
+        {
+            resp.headers_mut().insert(warp::http::header::LINK, v);
+        }
+    }
+    Ok(resp)
 }
 
 /// `POST /v1/proofs/{id}/cancel`: a queued job is cancelled at once (200); a running one

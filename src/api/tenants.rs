@@ -46,6 +46,28 @@ fn fresh_key(tenant_id: &str, label: Option<String>) -> (String, ApiKey) {
     (key, rec)
 }
 
+/// Refuses quotas no job could ever pass (0) or that the store cannot hold.
+fn check_quotas(q: &Quotas) -> Result<(), ApiError> {
+    for (name, v) in [
+        ("max_queued_jobs", q.max_queued_jobs),
+        ("max_concurrent_jobs", q.max_concurrent_jobs),
+        ("max_stored_bytes", q.max_stored_bytes),
+    ] {
+        if let Some(v) = v {
+            if v == 0 || v > i64::MAX as u64 {
+                return Err(ApiError::invalid(
+                    "invalid_request",
+                    format!(
+                        "quotas.{name} = {v}: expected 1 to {} (leave it out for the server's default)",
+                        i64::MAX
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn tenant_json(t: &Tenant) -> serde_json::Value {
     json!({"id": t.id, "name": t.name, "created_at": t.created_at, "quotas": t.quotas})
 }
@@ -64,6 +86,7 @@ pub async fn create(
             "name: at most 200 characters",
         ));
     }
+    check_quotas(&req.quotas)?;
     let tenant = Tenant {
         id: uuid::Uuid::new_v4().to_string(),
         name: req.name,

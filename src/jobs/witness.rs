@@ -7,7 +7,9 @@ use std::path::Path;
 use ark_ff::One;
 
 use crate::curve::{Bn254, Curve};
-use crate::formats::codec::from_decimal;
+use serde_json::value::RawValue;
+
+use crate::formats::codec::{from_decimal, from_integer_text};
 use crate::formats::{read_wtns, write_wtns, FormatError};
 
 /// The field type witnesses hold.
@@ -75,13 +77,26 @@ pub fn check_wtns_file(path: &Path, n_vars: usize, circuit: &str) -> Result<Vec<
     Ok(w.values)
 }
 
-/// Decodes and checks a JSON witness: decimal strings (or non-negative integers).
+/// Decodes and checks a JSON witness: integers below the field modulus, as decimal or
+/// `0x` hex strings or as JSON integer literals (read exactly from their text, however
+/// long, as snarkjs reads them).
 pub fn from_json(
-    values: &[serde_json::Value],
+    values: &[Box<RawValue>],
     n_vars: usize,
     at: &str,
     circuit: &str,
 ) -> Result<Vec<Fr>, WitnessError> {
+    if let Some(first) = values.first() {
+        if first.get().starts_with('[') {
+            return Err(WitnessError::Value {
+                at: at.to_string(),
+                index: 0,
+                problem: "is a list: one witness is a flat list of values (send a batch as \
+                          {\"witnesses\": [[...], [...]]})"
+                    .into(),
+            });
+        }
+    }
     if values.len() != n_vars {
         return Err(WitnessError::Length {
             at: at.to_string(),
@@ -94,28 +109,56 @@ pub fn from_json(
         .iter()
         .enumerate()
         .map(|(index, v)| {
-            let text = match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Number(n) if n.is_u64() => n.to_string(),
-                other => {
-                    return Err(WitnessError::Value {
-                        at: at.to_string(),
-                        index,
-                        problem: format!("expected a decimal string, found {other}"),
-                    })
-                }
-            };
-            from_decimal::<Fr>(&text).ok_or_else(|| WitnessError::Value {
+            json_value(v.get()).map_err(|problem| WitnessError::Value {
                 at: at.to_string(),
                 index,
-                problem: format!(
-                    "{text:?} is not a decimal number below the BN254 scalar field modulus"
-                ),
+                problem,
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
     check(&out, n_vars, at, circuit)?;
     Ok(out)
+}
+
+/// One JSON witness value, from its literal text.
+fn json_value(text: &str) -> Result<Fr, String> {
+    let shown = || {
+        let mut t: String = text.chars().take(80).collect();
+        if t.len() < text.len() {
+            t.push('…');
+        }
+        t
+    };
+    let below = || format!("{} is not below the BN254 scalar field modulus", shown());
+    if text.starts_with('"') {
+        let s: String = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        return from_integer_text::<Fr>(&s).ok_or_else(|| {
+            if s.bytes().all(|c| c.is_ascii_digit()) && !s.is_empty() {
+                below()
+            } else {
+                format!(
+                    "{} is not an integer: expected decimal digits or 0x followed by hex digits",
+                    shown()
+                )
+            }
+        });
+    }
+    if text.bytes().all(|c| c.is_ascii_digit()) {
+        return from_decimal::<Fr>(text).ok_or_else(below);
+    }
+    if text.starts_with('-') {
+        return Err(format!(
+            "{} is negative: expected its value modulo the field, 0 to p-1",
+            shown()
+        ));
+    }
+    if text.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(format!(
+            "{} is not an integer: write field elements as integers (e.g. \"123\")",
+            shown()
+        ));
+    }
+    Err(format!("expected a decimal string, found {}", shown()))
 }
 
 /// Stores a checked witness as a `.wtns` file (written to a temp name, synced, renamed).
@@ -126,45 +169,62 @@ pub fn store(path: &Path, values: &[Fr]) -> Result<(), FormatError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    /// The values of a JSON array, as the API receives them.
+    fn raw(json: &str) -> Vec<Box<RawValue>> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn refused(json: &str, n_vars: usize) -> String {
+        from_json(&raw(json), n_vars, "witness", "c")
+            .unwrap_err()
+            .to_string()
+    }
 
     #[test]
     fn json_witnesses_are_checked_value_by_value() {
-        let ok = json!(["1", 2, "3"]);
-        let v = from_json(ok.as_array().unwrap(), 3, "witness", "c").unwrap();
-        assert_eq!(v[1], Fr::from(2u64));
-        let e = from_json(
-            json!(["1", "x", "3"]).as_array().unwrap(),
-            3,
-            "witness",
-            "c",
-        )
-        .unwrap_err()
-        .to_string();
+        let v = from_json(&raw(r#"["1", 2, "0x3", "0XfF"]"#), 4, "witness", "c").unwrap();
+        assert_eq!(v, [1u64, 2, 3, 255].map(Fr::from));
+        let e = refused(r#"["1", "x", "3"]"#, 3);
         assert!(e.starts_with("witness[1]:"), "{e}");
-        let e = from_json(
-            json!(["1", "2"]).as_array().unwrap(),
-            3,
-            "witnesses[4]",
-            "c",
-        )
-        .unwrap_err()
-        .to_string();
+        let e = from_json(&raw(r#"["1", "2"]"#), 3, "witnesses[4]", "c")
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("witnesses[4] has 2 values") && e.contains("expects 3"),
             "{e}"
         );
-        let e = from_json(
-            json!(["2", "2", "2"]).as_array().unwrap(),
-            3,
-            "witness",
-            "c",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("must be 1"), "{e}");
+        assert!(refused(r#"["2", "2", "2"]"#, 3).contains("must be 1"));
         let big = crate::formats::codec::modulus_decimal::<Fr>();
-        assert!(from_json(json!(["1", big, "0"]).as_array().unwrap(), 3, "w", "c").is_err());
+        for (json, needle) in [
+            (format!(r#"["1", "{big}", "0"]"#), "not below"),
+            (format!(r#"["1", {big}, "0"]"#), "not below"),
+            (r#"["1", 1.0, "0"]"#.into(), "not an integer"),
+            (r#"["1", 1e3, "0"]"#.into(), "not an integer"),
+            (r#"["1", -1, "0"]"#.into(), "negative"),
+            (r#"["1", "-1", "0"]"#.into(), "not an integer"),
+            (r#"["1", null, "0"]"#.into(), "found null"),
+            (r#"["1", {"a": 1}, "0"]"#.into(), "found {"),
+        ] {
+            let e = refused(&json, 3);
+            assert!(
+                e.starts_with("witness[1]:") && e.contains(needle),
+                "{json}: {e}"
+            );
+        }
+        let e = refused(r#"[["1", "2"], ["1", "3"]]"#, 2);
+        assert!(e.contains("is a list") && e.contains("witnesses"), "{e}");
+    }
+
+    #[test]
+    fn big_integer_literals_are_read_exactly() {
+        // p - 1 as a JSON number: an f64 would round it.
+        let m: num_bigint::BigUint = <Fr as ark_ff::PrimeField>::MODULUS.into();
+        let p_minus_1 = &m - 1u8;
+        let v = from_json(&raw(&format!("[1, {p_minus_1}]")), 2, "w", "c").unwrap();
+        assert_eq!(v[1], -Fr::one());
+        let v = from_json(&raw("[1, 18446744073709551616]"), 2, "w", "c").unwrap();
+        assert_eq!(v[1], Fr::from(u64::MAX) + Fr::one());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `kiln serve`'s settings: command-line flags, then `KILN_*` environment variables, then an
 //! optional TOML file (`--config`), then the defaults documented on each field.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -11,7 +11,7 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The config file cannot be read.
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}")]
     Read {
         /// The file.
         path: PathBuf,
@@ -49,9 +49,10 @@ pub enum ConfigError {
 /// `kiln serve` flags. Every flag is optional; see [`ServeConfig`] for the defaults.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on [env KILN_LISTEN; default 127.0.0.1:8080].
-    #[arg(long, value_name = "ADDR:PORT")]
-    pub listen: Option<SocketAddr>,
+    /// Address to listen on, an IP or a host name with a port (localhost:8080; port 0 picks
+    /// a free one) [env KILN_LISTEN; default 127.0.0.1:8080].
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: Option<String>,
     /// Directory for the database, proving keys and witnesses [env KILN_DATA_DIR; default ./kiln-data].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -117,7 +118,7 @@ pub struct ServeArgs {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
-    listen: Option<SocketAddr>,
+    listen: Option<String>,
     data_dir: Option<PathBuf>,
     admin_key: Option<String>,
     device: Option<String>,
@@ -206,6 +207,28 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     })
 }
 
+/// The address `--listen` names: an IP and port, or a host name and port resolved now
+/// (IPv4 preferred, so `localhost:8080` serves 127.0.0.1 as clients expect).
+fn resolve_listen(text: &str) -> Result<SocketAddr, ConfigError> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let invalid = |problem: String| ConfigError::Invalid {
+        name: "listen",
+        problem,
+    };
+    let addrs: Vec<SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|e| invalid(format!("{text:?}: expected HOST:PORT ({e})")))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| invalid(format!("{text:?}: the host name resolves to no address")))
+}
+
 impl ServeConfig {
     /// Resolves flags, environment, config file and defaults.
     pub fn resolve(args: ServeArgs) -> Result<Self, ConfigError> {
@@ -226,11 +249,7 @@ impl ServeConfig {
         }
         const MIB: u64 = 1 << 20;
         let cfg = ServeConfig {
-            listen: pick!(
-                listen,
-                "KILN_LISTEN",
-                SocketAddr::from(([127, 0, 0, 1], 8080))
-            ),
+            listen: resolve_listen(&pick!(listen, "KILN_LISTEN", "127.0.0.1:8080".to_string()))?,
             data_dir: pick!(data_dir, "KILN_DATA_DIR", PathBuf::from("kiln-data")),
             admin_key: env_value::<String>("KILN_ADMIN_KEY")?.or(file.admin_key.clone()),
             device: pick!(device, "KILN_DEVICE", "auto".to_string()),

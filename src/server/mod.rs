@@ -39,8 +39,8 @@ pub enum ServeError {
     /// Bad settings.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// A file or directory of the data dir.
-    #[error("{path}: {source}")]
+    /// A file or directory of the data dir (the I/O error is the source).
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -89,6 +89,14 @@ pub fn run(args: ServeArgs) -> Result<(), ServeError> {
 }
 
 async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
+    // A taken or forbidden address is refused before anything is created or recovered (the
+    // probe is closed at once; the server binds the address again once it is ready).
+    drop(
+        std::net::TcpListener::bind(cfg.listen).map_err(|e| ServeError::Bind {
+            addr: cfg.listen,
+            message: e.to_string(),
+        })?,
+    );
     let dirs = DataDirs::new(cfg.data_dir.clone());
     for d in [&dirs.root, &dirs.circuits, &dirs.witnesses, &dirs.tmp] {
         std::fs::create_dir_all(d).map_err(io(d))?;

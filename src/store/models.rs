@@ -276,6 +276,8 @@ pub struct JobFilter {
     pub circuit_id: Option<String>,
     /// Only this batch.
     pub batch_id: Option<String>,
+    /// Only jobs submitted before this one (of the same tenant): the next page.
+    pub before: Option<String>,
     /// At most this many.
     pub limit: u32,
 }

@@ -440,7 +440,9 @@ impl Store for SqliteStore {
         let sql = format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = ? \
              AND (? IS NULL OR status = ?) AND (? IS NULL OR circuit_id = ?) \
-             AND (? IS NULL OR batch_id = ?) ORDER BY seq DESC LIMIT ?"
+             AND (? IS NULL OR batch_id = ?) \
+             AND (? IS NULL OR seq < (SELECT seq FROM jobs WHERE id = ? AND tenant_id = ?)) \
+             ORDER BY seq DESC LIMIT ?"
         );
         let status = f.status.map(|s| s.as_str());
         sqlx::query(&sql)
@@ -451,6 +453,9 @@ impl Store for SqliteStore {
             .bind(&f.circuit_id)
             .bind(&f.batch_id)
             .bind(&f.batch_id)
+            .bind(&f.before)
+            .bind(&f.before)
+            .bind(tenant_id)
             .bind(f.limit as i64)
             .fetch_all(&self.pool)
             .await?
