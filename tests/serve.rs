@@ -1083,6 +1083,30 @@ fn quotas_idempotency_cancellation_and_circuit_deletion() {
         Body::Json(json!({"witnesses": [w, w, w]})),
     )
     .expect(429);
+    // The admin raises a quota; the batch that did not fit now does.
+    let (tenant3, key3, _) = new_tenant(&s, json!({"quotas": {"max_concurrent_jobs": 2}}));
+    upload(&s, &key3);
+    let batch3 = json!({"witnesses": [w, w, w]});
+    s.call("POST", &proofs, Some(&key3), Body::Json(batch3.clone()))
+        .expect(429);
+    let patch = |key: &str, change: Value| {
+        call(
+            &s.base,
+            "PATCH",
+            &format!("/v1/tenants/{tenant3}"),
+            Some(key),
+            Body::Json(change),
+            &[],
+        )
+    };
+    let raise = json!({"name": "raised", "quotas": {"max_concurrent_jobs": 3}});
+    patch(&key3, raise.clone()).expect(403);
+    patch(ADMIN, json!({"quotas": {"max_queued_jobs": 0}})).expect(422);
+    let t = patch(ADMIN, raise).expect(200);
+    assert_eq!(t["name"], "raised");
+    assert_eq!(t["quotas"]["max_concurrent_jobs"], 3);
+    s.call("POST", &proofs, Some(&key3), Body::Json(batch3))
+        .expect(202);
 
     // Idempotency: the same key returns the same job; another request under it is a 409.
     let hdr = [("Idempotency-Key", "order-17")];

@@ -36,6 +36,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/tenants"),
     ("GET", "/v1/tenants"),
     ("GET", "/v1/tenants/{tenant_id}"),
+    ("PATCH", "/v1/tenants/{tenant_id}"),
     ("POST", "/v1/tenants/{tenant_id}/keys"),
     ("GET", "/v1/tenants/{tenant_id}/keys"),
     ("DELETE", "/v1/tenants/{tenant_id}/keys/{key_id}"),
@@ -131,7 +132,7 @@ pub fn methods_for(path: &str) -> Vec<&'static str> {
             .iter()
             .any(|(m, template)| *m == method && template_matches(template, path))
     };
-    ["GET", "HEAD", "POST", "DELETE"]
+    ["GET", "HEAD", "POST", "PATCH", "DELETE"]
         .into_iter()
         .filter(|m| served(if *m == "HEAD" { "GET" } else { m }))
         .collect()
@@ -245,6 +246,17 @@ pub fn routes(
         .and(st.clone())
         .and(hdr)
         .then(|id, s: Arc<AppState>, h| async move { done!(s, tenants::show(s.clone(), h, id)) })
+        .boxed();
+    let tenants_update = warp::path!("v1" / "tenants" / String)
+        .and(warp::patch())
+        .and(st.clone())
+        .and(hdr)
+        .and(small_body)
+        .then(
+            |id, s: Arc<AppState>, h, b: Result<Vec<u8>, ApiError>| async move {
+                done!(s, async { tenants::update(s.clone(), h, id, b?).await })
+            },
+        )
         .boxed();
     let tenant_keys_add = warp::path!("v1" / "tenants" / String / "keys")
         .and(warp::post())
@@ -390,6 +402,8 @@ pub fn routes(
         .or(tenants_list)
         .unify()
         .or(tenants_show)
+        .unify()
+        .or(tenants_update)
         .unify()
         .or(tenant_keys_add)
         .unify()

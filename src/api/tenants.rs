@@ -25,6 +25,14 @@ struct NewTenant {
     quotas: Quotas,
 }
 
+/// `PATCH /v1/tenants/{id}` body: the fields to change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenantChange {
+    name: Option<String>,
+    quotas: Option<Quotas>,
+}
+
 /// `POST .../keys` body (optional).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +52,16 @@ fn fresh_key(tenant_id: &str, label: Option<String>) -> (String, ApiKey) {
         revoked_at: None,
     };
     (key, rec)
+}
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    if name.len() > 200 {
+        return Err(ApiError::invalid(
+            "invalid_request",
+            "name: at most 200 characters",
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses quotas no job could ever pass (0) or that the store cannot hold.
@@ -80,12 +98,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     auth::admin(&state, &headers).await?;
     let req: NewTenant = parse_json_body(&body, "tenant")?.unwrap_or_default();
-    if req.name.len() > 200 {
-        return Err(ApiError::invalid(
-            "invalid_request",
-            "name: at most 200 characters",
-        ));
-    }
+    check_name(&req.name)?;
     check_quotas(&req.quotas)?;
     let tenant = Tenant {
         id: uuid::Uuid::new_v4().to_string(),
@@ -125,6 +138,37 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     auth::admin(&state, &headers).await?;
     let t = find_tenant(&state, &id).await?;
+    Ok(json_response(StatusCode::OK, &tenant_json(&t)))
+}
+
+/// `PATCH /v1/tenants/{id}` (admin): changes the name and/or the quotas (a `quotas`
+/// object replaces all three; a quota left out or null is the server's default). Applies to
+/// submissions from now on; jobs already accepted stay.
+pub async fn update(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    id: String,
+    body: Vec<u8>,
+) -> Result<Response, ApiError> {
+    auth::admin(&state, &headers).await?;
+    let change: TenantChange = parse_json_body(&body, "tenant change")?.unwrap_or_default();
+    let mut t = find_tenant(&state, &id).await?;
+    if let Some(name) = change.name {
+        check_name(&name)?;
+        t.name = name;
+    }
+    if let Some(quotas) = change.quotas {
+        check_quotas(&quotas)?;
+        t.quotas = quotas;
+    }
+    // Under the submission lock, so no quota check runs half on the old values.
+    let guard = state.submit_lock.lock().await;
+    let updated = state.store.update_tenant(&t).await?;
+    drop(guard);
+    if !updated {
+        return Err(ApiError::NotFound(format!("no tenant {id}")));
+    }
+    tracing::info!(tenant = %t.id, "tenant updated");
     Ok(json_response(StatusCode::OK, &tenant_json(&t)))
 }
 

@@ -47,6 +47,8 @@ pub trait Store: Send + Sync {
     async fn get_tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError>;
     /// Every tenant, oldest first.
     async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError>;
+    /// Writes a tenant's name and quotas; false if there is no such tenant.
+    async fn update_tenant(&self, tenant: &Tenant) -> Result<bool, StoreError>;
 
     /// Adds an API key to a tenant.
     async fn add_api_key(&self, key: &ApiKey) -> Result<(), StoreError>;

@@ -211,6 +211,21 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn update_tenant(&self, t: &Tenant) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tenants SET name = ?, max_queued_jobs = ?, max_concurrent_jobs = ?, \
+             max_stored_bytes = ? WHERE id = ?",
+        )
+        .bind(&t.name)
+        .bind(t.quotas.max_queued_jobs.map(|v| v as i64))
+        .bind(t.quotas.max_concurrent_jobs.map(|v| v as i64))
+        .bind(t.quotas.max_stored_bytes.map(|v| v as i64))
+        .bind(&t.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn add_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
         insert_key(&self.pool, key).await
     }
