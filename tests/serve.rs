@@ -199,6 +199,13 @@ fn call(
         Body::Json(v) => req
             .set("Content-Type", "application/json")
             .send_string(&v.to_string()),
+        Body::Bytes(b)
+            if headers
+                .iter()
+                .any(|(h, _)| h.eq_ignore_ascii_case("content-type")) =>
+        {
+            req.send_bytes(b)
+        }
         Body::Bytes(b) => req
             .set("Content-Type", "application/octet-stream")
             .send_bytes(b),
@@ -873,6 +880,76 @@ fn other_clients_are_understood_and_mistakes_are_named() {
         let msg = e["error"]["message"].as_str().unwrap();
         assert!(msg.contains(needle) && msg.contains(".wtns"), "{msg}");
     }
+    // Multipart forms (curl -F): the file part is the upload, whatever else the form holds.
+    let form = |parts: &[(&str, Option<&str>, &[u8])]| {
+        let mut body = Vec::new();
+        for (name, file, data) in parts {
+            body.extend_from_slice(b"--kilnform\r\n");
+            let file = file
+                .map(|f| format!("; filename=\"{f}\""))
+                .unwrap_or_default();
+            body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"--kilnform--\r\n");
+        body
+    };
+    let multipart = [("Content-Type", "multipart/form-data; boundary=kilnform")];
+    let zkey_form = form(&[
+        ("note", None, b"hello"),
+        ("file", Some("poseidon.zkey"), &f.zkey_bytes),
+    ]);
+    let c = call(
+        &s.base,
+        "POST",
+        "/v1/circuits",
+        Some(&key),
+        Body::Bytes(&zkey_form),
+        &multipart,
+    );
+    assert_eq!(c.expect(200)["id"], f.circuit_id.as_str());
+    let witness_json = json!({ "witness": f.witness_json }).to_string();
+    for body in [
+        form(&[("witness", Some("w.wtns"), &f.wtns)]),
+        form(&[("witness", None, witness_json.as_bytes())]),
+    ] {
+        let v = call(
+            &s.base,
+            "POST",
+            &proofs,
+            Some(&key),
+            Body::Bytes(&body),
+            &multipart,
+        )
+        .expect(202);
+        let job = wait_final(
+            &s.base,
+            &key,
+            v["id"].as_str().unwrap(),
+            Duration::from_secs(120),
+        );
+        assert_verifies(&dir, &job);
+    }
+    let e = call(
+        &s.base,
+        "POST",
+        &proofs,
+        Some(&key),
+        Body::Bytes(b"--other\r\n"),
+        &multipart,
+    )
+    .expect(400);
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("multipart"),
+        "{e}"
+    );
+
     // A list of witnesses without its wrapper.
     let two = json!([f.witness_json, f.witness_json]);
     let e = s

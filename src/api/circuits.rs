@@ -47,9 +47,10 @@ pub async fn upload<S, B>(
     body: S,
 ) -> Result<Response, ApiError>
 where
-    S: Stream<Item = Result<B, warp::Error>> + Unpin,
-    B: Buf,
+    S: Stream<Item = Result<B, warp::Error>> + Send + 'static,
+    B: Buf + Send + 'static,
 {
+    let body = super::body::payload(&headers, body).await?;
     let checks = async {
         let tenant_id = auth::tenant(&state, &headers).await?;
         let tenant =

@@ -179,7 +179,8 @@ pub fn routes(
     let small_body = hdr
         .and(warp::body::stream())
         .then(|h: HeaderMap, s| async move {
-            body::read_limited(&h, Box::pin(s), SMALL_BODY, "the request body").await
+            let payload = body::payload(&h, s).await?;
+            body::read_limited(&h, payload, SMALL_BODY, "the request body").await
         });
 
     // GET routes answer HEAD too (hyper sends no body for HEAD).
@@ -318,9 +319,7 @@ pub fn routes(
         .and(st.clone())
         .and(hdr)
         .and(warp::body::stream())
-        .then(|s: Arc<AppState>, h, b| async move {
-            done!(s, circuits::upload(s.clone(), h, Box::pin(b)))
-        })
+        .then(|s: Arc<AppState>, h, b| async move { done!(s, circuits::upload(s.clone(), h, b)) })
         .boxed();
     let circuits_list = warp::path!("v1" / "circuits")
         .and(get_or_head())
@@ -348,7 +347,7 @@ pub fn routes(
         .and(query)
         .and(warp::body::stream())
         .then(|id, s: Arc<AppState>, h: HeaderMap, q, b| async move {
-            done!(s, proofs::submit(s.clone(), h, id, q, Box::pin(b)))
+            done!(s, proofs::submit(s.clone(), h, id, q, b))
         })
         .boxed();
     let proofs_list = warp::path!("v1" / "proofs")

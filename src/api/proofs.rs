@@ -260,9 +260,10 @@ pub async fn submit<S, B>(
     body: S,
 ) -> Result<Response, ApiError>
 where
-    S: Stream<Item = Result<B, warp::Error>> + Unpin,
-    B: Buf,
+    S: Stream<Item = Result<B, warp::Error>> + Send + 'static,
+    B: Buf + Send + 'static,
 {
+    let body = super::body::payload(&headers, body).await?;
     let found = async {
         let tenant_id = auth::tenant(&state, &headers).await?;
         let circuit = circuits::find(&state, &tenant_id, &circuit_id).await?;
