@@ -1089,6 +1089,37 @@ fn other_clients_are_understood_and_mistakes_are_named() {
     );
 }
 
+/// With --webhook-deny-private, a webhook aimed inward is refused at submission.
+#[test]
+fn inward_webhooks_are_refused_when_private_targets_are_denied() {
+    let f = poseidon();
+    let dir = TestDir::new("serve-ssrf");
+    let s = Server::start(&dir.join("data"), &["--webhook-deny-private"]);
+    let (_, key, _) = new_tenant(&s, json!({}));
+    upload(&s, &key);
+    let proofs = format!("/v1/circuits/{}/proofs", f.circuit_id);
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://169.254.169.254/x",
+        "http://localhost/x",
+    ] {
+        let body = json!({"witness": f.witness_json, "webhook_url": url});
+        let e = s
+            .call("POST", &proofs, Some(&key), Body::Json(body))
+            .expect(422);
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not a public address"),
+            "{e}"
+        );
+    }
+    let body = json!({"witness": f.witness_json, "webhook_url": "https://hooks.example.com/x"});
+    s.call("POST", &proofs, Some(&key), Body::Json(body))
+        .expect(202);
+}
+
 /// An address already taken is refused before the data dir is touched.
 #[test]
 fn a_taken_listen_address_is_refused_before_anything_is_created() {

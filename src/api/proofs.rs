@@ -80,6 +80,7 @@ fn parse_options(
     headers: &HeaderMap,
     query: &HashMap<String, String>,
     json: Option<&SubmitJson>,
+    deny_private: bool,
 ) -> Result<Options, ApiError> {
     for k in query.keys() {
         if !matches!(k.as_str(), "priority" | "webhook_url" | "idempotency_key") {
@@ -116,6 +117,8 @@ fn parse_options(
                 format!("webhook_url {u:?}: expected an http:// or https:// URL of at most 2048 characters"),
             ));
         }
+        crate::jobs::webhook::check_target(u, deny_private)
+            .map_err(|m| ApiError::invalid("invalid_request", m))?;
     }
     let header_key = match headers.get("idempotency-key") {
         Some(v) => Some(
@@ -285,7 +288,7 @@ where
     }
 
     let (opts, intake, batch) = if head.starts_with(b"wtns") {
-        let opts = parse_options(&headers, &query, None)?;
+        let opts = parse_options(&headers, &query, None, state.cfg.webhook_deny_private)?;
         let tmp = state
             .dirs
             .tmp
@@ -340,7 +343,12 @@ where
                 "empty body: send a .wtns file or JSON {\"witness\": [...]} or {\"witnesses\": [[...], ...]}",
             ));
         };
-        let opts = parse_options(&headers, &query, Some(&json))?;
+        let opts = parse_options(
+            &headers,
+            &query,
+            Some(&json),
+            state.cfg.webhook_deny_private,
+        )?;
         let batch = json.witnesses.is_some();
         let cid = circuit_id.clone();
         let decoded = tokio::task::spawn_blocking(move || decode_json(json, n_vars, &cid))

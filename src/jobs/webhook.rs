@@ -7,7 +7,13 @@
 //! Deliveries are stored (with the job's outcome, in one transaction), so they survive a
 //! restart; a failed attempt (no answer, or not 2xx) is retried after `backoff · 2^n`
 //! (capped at 10 minutes) until the attempts run out.
+//!
+//! With `--webhook-deny-private`, receivers must be public: a URL naming a loopback,
+//! private, link-local or otherwise non-public address is refused at submission, and a
+//! host name is resolved at each delivery with such addresses left out (so a name that
+//! resolves inward, now or later, is never connected to).
 
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,12 +30,98 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest delay between attempts.
 const MAX_BACKOFF_MS: u64 = 600_000;
 
+/// Whether `ip` is a public unicast address (not loopback, private, link-local, shared,
+/// documentation, multicast, unspecified or broadcast; IPv4-mapped IPv6 as its IPv4).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
+                || (a == 198 && (b == 18 || b == 19)) // benchmarking
+                || a >= 240) // reserved
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => {
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || v6.is_unique_local()
+                    || v6.is_unicast_link_local())
+            }
+        },
+    }
+}
+
+/// The host of an `http(s)://` URL, without brackets or port.
+fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if let Some(v6) = host_port.strip_prefix('[') {
+        return v6.split_once(']').map(|(h, _)| h);
+    }
+    Some(host_port.rsplit_once(':').map_or(host_port, |(h, _)| h))
+}
+
+/// Checks a webhook URL at submission when only public receivers are allowed: an address
+/// or `localhost` that is not public is refused (other names are checked at delivery).
+pub fn check_target(url: &str, deny_private: bool) -> Result<(), String> {
+    if !deny_private {
+        return Ok(());
+    }
+    let host = url_host(url).unwrap_or("");
+    let inward = match host.parse::<IpAddr>() {
+        Ok(ip) => !is_public(ip),
+        Err(_) => {
+            let h = host.trim_end_matches('.').to_ascii_lowercase();
+            h == "localhost" || h.ends_with(".localhost")
+        }
+    };
+    if inward {
+        return Err(format!(
+            "webhook_url {url:?}: {host} is not a public address, and this server only \
+             delivers webhooks to public ones"
+        ));
+    }
+    Ok(())
+}
+
+/// Resolves receivers' host names, leaving out non-public addresses.
+struct PublicOnly;
+
+impl ureq::Resolver for PublicOnly {
+    fn resolve(&self, netloc: &str) -> std::io::Result<Vec<SocketAddr>> {
+        let all: Vec<SocketAddr> = netloc.to_socket_addrs()?.collect();
+        let public: Vec<SocketAddr> = all.iter().copied().filter(|a| is_public(a.ip())).collect();
+        if public.is_empty() && !all.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "{netloc} resolves only to non-public addresses, and this server only \
+                     delivers webhooks to public ones"
+                ),
+            ));
+        }
+        Ok(public)
+    }
+}
+
 /// Delivers due webhooks forever.
 pub async fn deliver(state: Arc<AppState>) {
-    let agent = ureq::AgentBuilder::new()
-        .timeout(TIMEOUT)
-        .redirects(0)
-        .build();
+    let mut builder = ureq::AgentBuilder::new().timeout(TIMEOUT).redirects(0);
+    if state.cfg.webhook_deny_private {
+        builder = builder.resolver(PublicOnly);
+    }
+    let agent = builder.build();
     loop {
         let due = match state.store.due_webhooks(now_ms(), 32).await {
             Ok(d) => d,
@@ -145,5 +237,64 @@ async fn attempt(state: &AppState, agent: ureq::Agent, w: Webhook) {
     };
     if let Err(e) = state.store.webhook_attempted(w.id, &result).await {
         tracing::error!(error = %e, "cannot record the webhook attempt");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_pass_when_private_ones_are_denied() {
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2001:4860:4860::8888",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "198.18.0.1",
+            "240.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn webhook_urls_naming_inward_hosts_are_refused() {
+        for url in [
+            "http://127.0.0.1:9000/hook",
+            "https://[::1]/x",
+            "http://user:pw@10.0.0.5/x",
+            "http://localhost:8080",
+            "http://api.LOCALHOST./x",
+            "http://169.254.169.254/latest/meta-data",
+        ] {
+            assert!(check_target(url, true).is_err(), "{url}");
+            assert!(check_target(url, false).is_ok(), "{url}");
+        }
+        for url in ["https://hooks.example.com/kiln", "http://8.8.8.8:80/x?a=b"] {
+            assert!(check_target(url, true).is_ok(), "{url}");
+        }
+        let e = ureq::Resolver::resolve(&PublicOnly, "localhost:80").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied, "{e}");
+        assert_eq!(url_host("http://[fe80::1]:80/x"), Some("fe80::1"));
+        assert_eq!(url_host("https://a.b:1/x"), Some("a.b"));
     }
 }

@@ -112,6 +112,11 @@ pub struct ServeArgs {
     /// First webhook retry delay in ms, doubled per attempt up to 10 min [env KILN_WEBHOOK_BACKOFF_MS; default 1000].
     #[arg(long)]
     pub webhook_backoff_ms: Option<u64>,
+    /// Refuse webhook URLs that are, or resolve to, loopback, private, link-local or other
+    /// non-public addresses (for appliances whose tenants must not reach the operator's
+    /// network) [env KILN_WEBHOOK_DENY_PRIVATE; default false: any address, as in development].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub webhook_deny_private: Option<bool>,
 }
 
 /// The settings file (`--config`): the flags' names with underscores, plus the admin key.
@@ -137,6 +142,7 @@ struct FileConfig {
     idempotency_ttl_hours: Option<u64>,
     webhook_attempts: Option<u32>,
     webhook_backoff_ms: Option<u64>,
+    webhook_deny_private: Option<bool>,
 }
 
 /// Resolved settings of one `kiln serve` process.
@@ -180,6 +186,8 @@ pub struct ServeConfig {
     pub webhook_attempts: u32,
     /// First webhook retry delay.
     pub webhook_backoff_ms: u64,
+    /// Webhooks only to public addresses.
+    pub webhook_deny_private: bool,
 }
 
 fn env_value<T: FromStr>(name: &str) -> Result<Option<T>, ConfigError>
@@ -270,6 +278,7 @@ impl ServeConfig {
             idempotency_ttl_hours: pick!(idempotency_ttl_hours, "KILN_IDEMPOTENCY_TTL_HOURS", 24),
             webhook_attempts: pick!(webhook_attempts, "KILN_WEBHOOK_ATTEMPTS", 8),
             webhook_backoff_ms: pick!(webhook_backoff_ms, "KILN_WEBHOOK_BACKOFF_MS", 1000),
+            webhook_deny_private: pick!(webhook_deny_private, "KILN_WEBHOOK_DENY_PRIVATE", false),
         };
         let positive = |name: &'static str, v: u64| {
             if v == 0 {
