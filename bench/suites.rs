@@ -321,8 +321,8 @@ fn synthetic_zkey(log: u32, path: &std::path::Path) {
     write_zkey(path, &z).expect("write synthetic zkey");
 }
 
-/// zkey open (memory map + header + section table) against reading the whole file, and
-/// the full decode of every table into a resident CPU proving key.
+/// zkey open (memory map + header + section table) against reading the whole file, the
+/// full decode of every table into a resident CPU proving key, and `Zkey::check_tables`.
 fn suite_zkey(max_log: u32, rows: &mut Vec<Row>) {
     use kiln::device::CpuDevice;
     use kiln::formats::Zkey;
@@ -343,6 +343,9 @@ fn suite_zkey(max_log: u32, rows: &mut Vec<Row>) {
         ProvingKey::load(&zkey, Arc::new(CpuDevice::<Bn254>::new())).expect("load")
     });
     rows.push(row("zkey-load", log, "std::fs::read whole file", tb, tl));
+    // The upload-time validation: every point on its curve, every coefficient in range.
+    let (tc, ()) = best(3, || zkey.check_tables().expect("check"));
+    rows.push(row("zkey-check", log, "std::fs::read whole file", tb, tc));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -29,12 +29,8 @@ fn main() -> ExitCode {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Invalid) => ExitCode::from(1),
         Err(e) => {
-            let err = anyhow::Error::new(e);
-            eprintln!("error: {err:#}");
-            let code = err
-                .downcast_ref::<kiln::cli::CliError>()
-                .map_or(3, kiln::cli::CliError::exit_code);
-            ExitCode::from(code)
+            eprintln!("error: {}", kiln::cli::render_error(&e));
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -118,12 +118,9 @@ fn kiln_prove_with_snarkjs_key(c: &Circuit, dir: &TestDir, device: Option<&str>)
 // The fixtures and peers themselves (no kiln involved): if these fail, the problem is in
 // the test setup, not in kiln.
 
-fn peers_selftest(name: &str) {
-    let c = circuit(name);
-    let info = c.info();
-    let dir = TestDir::new(&format!("{name}-peers"));
-
-    // The committed build is what circom2 makes of the committed source today.
+/// The committed build of fixture `name` is what circom2 makes of its source today.
+fn assert_build_is_fresh(c: &Circuit, dir: &TestDir) {
+    let name = &c.name;
     let fresh = dir.join("build");
     build_fixture(name, &fresh);
     for f in [format!("{name}.r1cs"), format!("{name}_js/{name}.wasm")] {
@@ -132,6 +129,13 @@ fn peers_selftest(name: &str) {
             "tests/fixtures/circuits/build/{f} is stale: rerun tests/fixtures/circuits/build.sh and commit"
         );
     }
+}
+
+fn peers_selftest(name: &str) {
+    let c = circuit(name);
+    let info = c.info();
+    let dir = TestDir::new(&format!("{name}-peers"));
+    assert_build_is_fresh(&c, &dir);
     let wtns = c.witness(dir.path());
     let w = Wtns::read(&wtns);
     assert_eq!(w.n, info.n_wires, "witness length vs r1cs wires");
@@ -162,10 +166,10 @@ fn peers_selftest(name: &str) {
     let public = public.as_array().unwrap();
     assert_eq!(public.len(), info.n_public());
     let input = read_json(&c.input);
-    let names = match name {
-        "poseidon" => ["a", "b", "e"],
-        "eddsa" => ["Ax", "Ay", "M"],
-        "smt" => ["root", "key", "value"],
+    let names: &[&str] = match name {
+        "poseidon" => &["a", "b", "e"],
+        "eddsa" => &["Ax", "Ay", "M"],
+        "smt" => &["root", "key", "value"],
         _ => unreachable!(),
     };
     for (k, n) in names.iter().enumerate() {
@@ -190,6 +194,36 @@ fn peers_eddsa() {
 #[test]
 fn peers_smt() {
     peers_selftest("smt");
+}
+
+/// The pruned fixture is what it claims: circom --O2 eliminated private input b, so the
+/// header counts more inputs than there are wires for them, and snarkjs reads, checks and
+/// proves it all the same.
+#[test]
+fn peers_pruned() {
+    let c = circuit("pruned");
+    let dir = TestDir::new("pruned-peers");
+    assert_build_is_fresh(&c, &dir);
+    let info = c.info();
+    assert_eq!(
+        (info.n_wires, info.n_pub_out, info.n_pub_in, info.n_prv_in),
+        (5, 2, 0, 3)
+    );
+    assert!(1 + info.n_public() + info.n_prv_in > info.n_wires);
+    snarkjs(args!["r1cs", "info", c.r1cs]).ok();
+    let wtns = c.witness(dir.path());
+    snarkjs(args!["wtns", "check", c.r1cs, wtns]).ok();
+    // Wires 1, y; 2, z; 3, a; 4, x: the one constraint is a·x = y.
+    let mut w = Wtns::read(&wtns);
+    assert_eq!(first_unsatisfied(&c.r1cs, &w), None);
+    w.set(1, w.value(1) + ark_bn254::Fr::from(1u64));
+    assert_eq!(first_unsatisfied(&c.r1cs, &w), Some(0));
+    let zkey = c.snarkjs_zkey();
+    let vk = dir.join("vk.json");
+    snarkjs_export_vk(&zkey, &vk);
+    let (proof, public) = (dir.join("proof.json"), dir.join("public.json"));
+    snarkjs_prove(&zkey, &wtns, &proof, &public);
+    assert_snarkjs_verifies(&vk, &public, &proof);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -316,6 +350,124 @@ fn eddsa_kiln_key_snarkjs_proof() {
 #[test]
 fn smt_kiln_key_snarkjs_proof() {
     kiln_key_snarkjs_proof("smt");
+}
+
+// ---------------------------------------------------------------------------------------
+// A circuit whose r1cs lists a private input circom --O2 eliminated (nPrvIn counts it,
+// nWires does not have it): snarkjs reads such files, and so must every kiln command.
+
+#[test]
+fn pruned_private_input_wtns_check_setup_prove_and_verify() {
+    let c = circuit("pruned");
+    let dir = TestDir::new("pruned");
+    let wtns = c.witness(dir.path());
+    let out = kiln(args!["wtns", "check", c.r1cs, wtns]).ok();
+    assert!(out.stdout.contains("OK"), "{out}");
+    kiln_key_snarkjs_proof("pruned");
+
+    // And a snarkjs key for it proves with kiln.
+    let p = kiln_prove_with_snarkjs_key(&c, &dir, None);
+    assert_snarkjs_verifies(&p.vk, &p.public, &p.proof);
+    kiln(args!["verify", p.vk, p.public, p.proof]).expect_code(0);
+    // y = a·x = 3·5, z = a + b = 3 + 11.
+    assert_eq!(read_json(&p.public), serde_json::json!(["15", "14"]));
+}
+
+// ---------------------------------------------------------------------------------------
+// kiln verify reads what snarkjs groth16 verify reads
+
+/// `value` with every decimal string (a field element) replaced by `f` of it; `f` returns
+/// the JSON text to put there.
+fn rewrite_ints(value: &Value, f: &dyn Fn(&str) -> String) -> String {
+    match value {
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => f(s),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter()
+                .map(|x| rewrite_ints(x, f))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, x)| format!("{}: {}", Value::String(k.clone()), rewrite_ints(x, f)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn hex_string(decimal: &str) -> String {
+    let v: BigUint = decimal.parse().unwrap();
+    format!("\"0x{}\"", v.to_str_radix(16))
+}
+
+#[test]
+fn verify_accepts_hex_numbers_and_a_proof_without_protocol_like_snarkjs() {
+    // The pruned circuit's public signals (15, 14) are small enough for snarkjs to read
+    // exactly as JSON numbers (it parses them as f64).
+    let c = circuit("pruned");
+    let dir = TestDir::new("verify-variants");
+    let p = kiln_prove_with_snarkjs_key(&c, &dir, None);
+    let (proof, public) = (read_json(&p.proof), read_json(&p.public));
+    let mut bare = proof.clone();
+    bare.as_object_mut().unwrap().remove("protocol");
+    bare.as_object_mut().unwrap().remove("curve");
+    let number = |s: &str| s.to_string();
+    let publics = [
+        ("public_hex", rewrite_ints(&public, &hex_string)),
+        ("public_numbers", rewrite_ints(&public, &number)),
+        ("public_mixed", format!("[{}, \"14\"]", hex_string("15"))),
+    ];
+    let proofs = [
+        ("proof_hex", rewrite_ints(&proof, &hex_string)),
+        ("proof_bare", bare.to_string()),
+        ("proof_bare_hex", rewrite_ints(&bare, &hex_string)),
+    ];
+    let write = |name: &str, text: &str| {
+        let f = dir.join(format!("{name}.json"));
+        fs::write(&f, text).unwrap();
+        f
+    };
+    for (name, text) in &publics {
+        let f = write(name, text);
+        assert_snarkjs_verifies(&p.vk, &f, &p.proof);
+        kiln(args!["verify", p.vk, f, p.proof]).expect_code(0);
+    }
+    for (name, text) in &proofs {
+        let f = write(name, text);
+        assert_snarkjs_verifies(&p.vk, &p.public, &f);
+        kiln(args!["verify", p.vk, p.public, f]).expect_code(0);
+    }
+    let (pub_hex, proof_hex) = (
+        write("all_pub", &publics[0].1),
+        write("all_proof", &proofs[2].1),
+    );
+    assert_snarkjs_verifies(&p.vk, &pub_hex, &proof_hex);
+    kiln(args!["verify", p.vk, pub_hex, proof_hex]).expect_code(0);
+
+    // The values are read, not skipped: a changed hex or number signal is invalid.
+    for text in [
+        format!("[{}, 14]", hex_string("16")),
+        "[15, 13]".to_string(),
+    ] {
+        let f = write("changed", &text);
+        kiln(args!["verify", p.vk, f, p.proof]).expect_code(1);
+    }
+    // Numbers that are not integers are refused by JSON path (snarkjs, reading them as
+    // JavaScript numbers, would take 15.0 as 15; kiln asks for an exact integer).
+    for (text, at) in [("[15.0, 14]", "[0]"), ("[15, 1.4e1]", "[1]")] {
+        let f = write("fraction", text);
+        let out = kiln(args!["verify", p.vk, f, p.proof]);
+        assert_bad_input(&out, &["fraction.json"]);
+        assert!(
+            out.stderr
+                .contains(&format!("fraction.json: {at}: not an integer")),
+            "{out}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -677,7 +829,120 @@ fn prove_refuses_unsatisfying_witness() {
     let (dir, wtns, _) = bad_input_setup("unsatisfying-wtns");
     let bad = dir.join("bad.wtns");
     tamper_witness(&c.r1cs, &wtns, &bad);
-    assert_prove_refuses(&dir, &c.snarkjs_zkey(), &bad, &["constraint", "satisf"]);
+    let zkey = c.snarkjs_zkey();
+    assert_prove_refuses(&dir, &zkey, &bad, &["satisf"]);
+    // The message names both files and both possible causes.
+    let out = kiln(args![
+        "prove",
+        zkey,
+        bad,
+        dir.join("p.json"),
+        dir.join("pub.json")
+    ]);
+    for want in [
+        bad.display().to_string(),
+        zkey.display().to_string(),
+        "did not verify".into(),
+        "kiln wtns check".into(),
+        "corrupt".into(),
+    ] {
+        assert!(
+            out.stderr.contains(&want),
+            "stderr should say {want:?}:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn prove_names_the_witness_whose_constant_is_not_one() {
+    let c = circuit("poseidon");
+    let (dir, wtns, _) = bad_input_setup("constant-wtns");
+    let mut w = Wtns::read(&wtns);
+    w.set(0, ark_bn254::Fr::from(2u64));
+    let f = dir.join("two.wtns");
+    w.write(&f);
+    assert_prove_refuses(&dir, &c.snarkjs_zkey(), &f, &["two.wtns"]);
+    let out = kiln(args![
+        "prove",
+        c.snarkjs_zkey(),
+        f,
+        dir.join("p.json"),
+        dir.join("pub.json")
+    ]);
+    assert!(
+        out.stderr.contains("two.wtns") && out.stderr.contains("witness value 0"),
+        "{out}"
+    );
+}
+
+/// One bit flipped in a point of a snarkjs key's table sections: `kiln prove` and
+/// `kiln zkey info` refuse the key (exit 2) naming the section, point and byte offset,
+/// instead of proving and blaming the witness. A changed coefficient (section 4) cannot
+/// be seen by format checks; the pairing self-check names the key as a possible cause.
+#[test]
+fn prove_and_zkey_info_refuse_a_corrupted_key() {
+    let (dir, wtns, zkey) = bad_input_setup("corrupt-zkey");
+    let tables = [
+        (3, "IC point", 64),
+        (5, "A point", 64),
+        (6, "B1 point", 64),
+        (7, "B2 point", 128),
+        (8, "C point", 64),
+        (9, "H point", 64),
+    ];
+    for (id, name, len) in tables {
+        let s = section(&zkey, b"zkey", id);
+        let n = s.len / len;
+        // A point that is not at infinity, about the middle of the table.
+        let i = (n / 2..n)
+            .chain(0..n / 2)
+            .find(|i| {
+                zkey[s.data_at + i * len..s.data_at + (i + 1) * len]
+                    .iter()
+                    .any(|&b| b != 0)
+            })
+            .unwrap();
+        let at = s.data_at + i * len;
+        let mut b = zkey.clone();
+        b[at + 1] ^= 0x04;
+        let f = write_file(&dir, &format!("flip{id}.zkey"), &b);
+        let want =
+            format!("section {id}, byte offset {at}: {name} {i}: the point is not on the curve");
+        assert_prove_refuses(&dir, &f, &wtns, &[&want]);
+        let out = kiln(args!["zkey", "info", f]);
+        assert_bad_input(&out, &[&want]);
+    }
+
+    // A coefficient of the constant signal changed but still in range.
+    let s = section(&zkey, b"zkey", 4);
+    let entry = 12 + 32;
+    let n = u32_at(&zkey, s.data_at) as usize;
+    let k = (0..n)
+        .find(|k| u32_at(&zkey, s.data_at + 4 + k * entry + 8) == 0)
+        .expect("a coefficient of signal 0");
+    let mut b = zkey.clone();
+    b[s.data_at + 4 + k * entry + 12] ^= 0x01;
+    let f = write_file(&dir, "coeff.zkey", &b);
+    assert_prove_refuses(&dir, &f, &wtns, &["corrupt"]);
+}
+
+#[test]
+fn prove_refuses_an_unknown_device_as_bad_input() {
+    let (dir, wtns, _) = bad_input_setup("bogus-device");
+    let zkey = circuit("poseidon").snarkjs_zkey();
+    for spec in ["bogus", "cpu,gpu:0", "opencl:x"] {
+        let out = kiln(args![
+            "prove",
+            zkey,
+            wtns,
+            dir.join("p.json"),
+            dir.join("pub.json"),
+            "--device",
+            spec
+        ]);
+        assert_bad_input(&out, &["bad device spec"]);
+        assert!(!dir.join("p.json").exists(), "{out}");
+    }
 }
 
 #[test]
@@ -741,4 +1006,43 @@ fn prove_refuses_nonexistent_files() {
     let zkey = c.snarkjs_zkey();
     assert_prove_refuses(&dir, &dir.join("nope.zkey"), &wtns, &["nope.zkey"]);
     assert_prove_refuses(&dir, &zkey, &dir.join("nope.wtns"), &["nope.wtns"]);
+}
+
+/// Each cause is printed once: an error whose message includes the OS error must not be
+/// followed by the same OS error as the next link of its chain.
+#[test]
+fn os_errors_are_printed_once() {
+    let dir = TestDir::new("os-error-once");
+    let c = circuit("poseidon");
+    let enoent = std::io::Error::from_raw_os_error(2).to_string();
+    let missing = dir.join("nonexist.wtns");
+    let runs = [
+        args![
+            "prove",
+            c.snarkjs_zkey(),
+            missing,
+            dir.join("p.json"),
+            dir.join("pub.json")
+        ],
+        args!["verify", dir.join("nonexist_vk.json"), missing, missing],
+        args!["wtns", "check", c.r1cs, missing],
+        args!["zkey", "info", dir.join("nonexist.zkey")],
+        args!["serve", "--config", dir.join("nonexist.toml")],
+        args![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            "/proc/nonexist/kiln-data"
+        ],
+    ];
+    for a in runs {
+        let out = kiln(a);
+        assert_ne!(out.code, 0, "{out}");
+        assert_eq!(
+            out.stderr.matches(&enoent).count(),
+            1,
+            "the OS error {enoent:?} should appear exactly once:\n{out}"
+        );
+    }
 }

@@ -89,7 +89,7 @@ pub enum Command {
 /// `kiln zkey ...`
 #[derive(Debug, Subcommand)]
 pub enum ZkeyCommand {
-    /// Print a key's curve, sizes and domain.
+    /// Print a key's curve, sizes and domain, after checking every point and coefficient.
     Info {
         /// The proving key.
         zkey: PathBuf,

@@ -71,7 +71,16 @@ fn prove(
         load_ms = pk.load_time.as_secs_f64() * 1e3,
         "proving key loaded"
     );
-    let out = groth16::prove(&pk, &witness.values, &mut OsRng)?;
+    let out = groth16::prove(&pk, &witness.values, &mut OsRng).map_err(|e| match e {
+        e @ (groth16::ProveError::Unsatisfied
+        | groth16::ProveError::WitnessConstant
+        | groth16::ProveError::WitnessLength { .. }) => CliError::ProveInput {
+            wtns: wtns.to_path_buf(),
+            zkey: zkey.to_path_buf(),
+            error: Box::new(e),
+        },
+        e => CliError::Prove(e),
+    })?;
     tracing::info!(timings = ?out.timings, "proved");
     json::write_proof_and_public::<Bn254>(&out.proof, &out.public, proof_out, public_out)?;
     Ok(Outcome::Ok)
@@ -137,6 +146,8 @@ struct ZkeyInfo {
 
 fn zkey_info(zkey: &Path, as_json: bool) -> Result<Outcome, CliError> {
     let zk = Zkey::<Bn254>::open(zkey)?;
+    // Report only on a key the prover would load: every point and coefficient checked.
+    zk.check_tables()?;
     let h = zk.header();
     // snarkjs adds one A-only constraint per public signal (and the constant) after the
     // circuit's own constraints, so the circuit has (highest constraint index + 1) − (nPublic + 1).

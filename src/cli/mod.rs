@@ -9,6 +9,8 @@ pub mod commands;
 pub use args::{Cli, Command};
 pub use commands::run;
 
+use std::path::PathBuf;
+
 use crate::device::DeviceError;
 use crate::formats::FormatError;
 use crate::groth16::{ProveError, SetupError, VerifyError};
@@ -25,6 +27,18 @@ pub enum CliError {
     /// Proving refused its input or failed.
     #[error(transparent)]
     Prove(#[from] ProveError),
+    /// Proving refused this witness with this key (wrong length, no constant 1, or a proof
+    /// that failed its pairing self-check); the message names both files. (The prover's
+    /// message is part of this one, not the source, so the chain prints it once.)
+    #[error("witness {} with proving key {}: {error}", wtns.display(), zkey.display())]
+    ProveInput {
+        /// The witness file.
+        wtns: PathBuf,
+        /// The proving key file.
+        zkey: PathBuf,
+        /// What the prover said.
+        error: Box<ProveError>,
+    },
     /// Setup refused the circuit.
     #[error(transparent)]
     Setup(#[from] SetupError),
@@ -37,13 +51,14 @@ pub enum CliError {
     /// The daemon could not start or failed.
     #[error(transparent)]
     Serve(#[from] crate::server::ServeError),
-    /// Writing an output failed.
-    #[error("cannot write {path}: {source}")]
+    /// Writing an output failed. (The I/O error is part of the message, not the source,
+    /// so the error chain prints it once.)
+    #[error("cannot write {path}: {error}")]
     Write {
         /// The output path.
         path: String,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -51,6 +66,8 @@ impl CliError {
     /// The process exit code for this failure.
     pub fn exit_code(&self) -> u8 {
         match self {
+            // An unknown device spec is a typo on the command line, not a device failure.
+            CliError::Device(DeviceError::BadSpec { .. }) => 2,
             CliError::Prove(ProveError::Device(_)) | CliError::Device(_) => 3,
             CliError::Write { .. } => 3,
             CliError::Serve(crate::server::ServeError::Config(_)) => 2,
@@ -60,6 +77,23 @@ impl CliError {
     }
 }
 
+/// Renders a failure for the terminal: its message, then each source's message that the
+/// text so far does not already include (many errors here embed their cause in their own
+/// message, and printing it again as the chain's next link would say it twice).
+pub fn render_error(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let m = cause.to_string();
+        if !m.is_empty() && !text.contains(&m) {
+            text.push_str(": ");
+            text.push_str(&m);
+        }
+        next = cause.source();
+    }
+    text
+}
+
 /// What a successful command run amounts to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -67,4 +101,51 @@ pub enum Outcome {
     Ok,
     /// A proof was checked and is invalid (exit 1).
     Invalid,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer: {inner}")]
+    struct Embeds {
+        #[source]
+        inner: std::io::Error,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Chains {
+        #[source]
+        inner: std::io::Error,
+    }
+
+    #[test]
+    fn errors_render_each_cause_once() {
+        let io = || std::io::Error::from(std::io::ErrorKind::NotFound);
+        let msg = io().to_string();
+        let e = Embeds { inner: io() };
+        assert_eq!(render_error(&e), format!("outer: {msg}"));
+        let e = Chains { inner: io() };
+        assert_eq!(render_error(&e), format!("outer: {msg}"));
+        let e = CliError::Format(FormatError::io(
+            std::path::Path::new("w.wtns"),
+            "cannot open",
+            io(),
+        ));
+        assert_eq!(render_error(&e), format!("w.wtns: cannot open: {msg}"));
+        assert!(std::error::Error::source(&e).is_none());
+    }
+
+    #[test]
+    fn a_bad_device_spec_is_bad_input() {
+        let bad: DeviceError = "bogus".parse::<crate::device::DeviceSpec>().unwrap_err();
+        assert_eq!(CliError::Device(bad).exit_code(), 2);
+        let missing = DeviceError::Unavailable {
+            spec: "cuda:7".parse().unwrap(),
+            reason: "no driver".into(),
+        };
+        assert_eq!(CliError::Device(missing).exit_code(), 3);
+    }
 }

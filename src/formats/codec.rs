@@ -318,7 +318,10 @@ mod tests {
         for bad in ["", "0x", "-1", "1.0", "1e3", "0xg", " 1", "ff"] {
             assert_eq!(from_integer_text::<Fr>(bad), None, "{bad:?}");
         }
-        assert_eq!(from_integer_text::<Fr>(&format!("0x{}", m.to_str_radix(16))), None);
+        assert_eq!(
+            from_integer_text::<Fr>(&format!("0x{}", m.to_str_radix(16))),
+            None
+        );
         assert_eq!(from_integer_text::<Fr>(&m.to_string()), None);
     }
 

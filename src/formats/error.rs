@@ -11,15 +11,17 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
     /// The file could not be opened, mapped, read or written.
-    #[error("{path}: {action}: {source}", path = path.display())]
+    ///
+    /// The message includes the operating system's error, so it is deliberately not also
+    /// the [`std::error::Error::source`]: printing an error chain shows it once.
+    #[error("{path}: {action}: {error}", path = path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// What kiln was doing ("cannot open", "cannot write", ...).
         action: &'static str,
         /// The operating system's error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// The first four bytes are not the expected magic.
@@ -298,11 +300,11 @@ impl FormatError {
         self
     }
 
-    pub(crate) fn io(path: &Path, action: &'static str, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &Path, action: &'static str, error: std::io::Error) -> Self {
         FormatError::Io {
             path: path.to_path_buf(),
             action,
-            source,
+            error,
         }
     }
 

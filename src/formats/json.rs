@@ -6,12 +6,16 @@
 //! element per line, empty arrays as `[` newline `]`, no trailing newline), so files
 //! kiln writes are byte-for-byte what snarkjs would write for the same values.
 //!
-//! Field elements are decimal strings. Points are affine with a trailing `"1"`; the point
-//! at infinity is `["0", "1", "0"]` in G1 and `[["0","0"], ["1","0"], ["0","0"]]` in G2;
-//! G2 coordinates are `[c0, c1]` pairs. Reading accepts what snarkjs accepts (also a
-//! missing `z`, and Jacobian `z ≠ 1`), and refuses by JSON path anything that is not a
-//! decimal below the modulus, not on the curve or not in the subgroup, or of the wrong
-//! shape.
+//! Field elements are written as decimal strings. Points are affine with a trailing `"1"`;
+//! the point at infinity is `["0", "1", "0"]` in G1 and `[["0","0"], ["1","0"], ["0","0"]]`
+//! in G2; G2 coordinates are `[c0, c1]` pairs. Reading accepts what snarkjs accepts (which
+//! runs every document through `unstringifyBigInts`): field elements as decimal or
+//! `0x`-hex strings or as JSON integers (read from their literal text, so big numbers are
+//! exact, unlike snarkjs's f64), a missing `z`, Jacobian `z ≠ 1`, and a `proof.json`
+//! without `"protocol"`/`"curve"` (snarkjs takes the curve from the verification key). It
+//! refuses by JSON path anything that is not an integer below the modulus (a JSON number
+//! with a fraction or exponent, such as `1.0` or `1e3`, included), not on the curve or not
+//! in the subgroup, or of the wrong shape.
 
 use std::path::Path;
 
@@ -20,26 +24,36 @@ use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{Field, One, PrimeField, Zero};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 
 use super::atomic::write_atomically;
-use super::codec::{check_point, from_decimal, to_decimal};
+use super::codec::{check_point, from_integer_text, to_decimal};
 use super::error::FormatError;
 use super::zkey::Groth16Header;
 use crate::curve::{Curve, G1Affine, G2Affine};
 
 /// A Groth16 proof as snarkjs writes it (`proof.json`).
+///
+/// Deserializing accepts what snarkjs reads: coordinates as strings or JSON numbers (kept
+/// as their literal text; [`proof_from_json`] parses and checks them), and a document
+/// without `"protocol"` or `"curve"` (read as empty strings, meaning "not given").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProofJson {
     /// `[A]₁` as `[x, y, z]`.
+    #[serde(deserialize_with = "int_texts")]
     pub pi_a: Vec<String>,
     /// `[B]₂` as `[[x.c0, x.c1], [y.c0, y.c1], [z.c0, z.c1]]`.
+    #[serde(deserialize_with = "int_text_pairs")]
     pub pi_b: Vec<Vec<String>>,
     /// `[C]₁` as `[x, y, z]`.
+    #[serde(deserialize_with = "int_texts")]
     pub pi_c: Vec<String>,
-    /// Always `"groth16"`.
+    /// Always `"groth16"` when written; empty if a document read did not say.
+    #[serde(default)]
     pub protocol: String,
-    /// The curve's snarkjs name (`"bn128"`).
+    /// The curve's snarkjs name (`"bn128"`) when written; empty if a document read did not say.
+    #[serde(default)]
     pub curve: String,
 }
 
@@ -54,18 +68,70 @@ pub struct VerificationKeyJson {
     #[serde(rename = "nPublic")]
     pub n_public: u64,
     /// `[α]₁`.
+    #[serde(deserialize_with = "int_texts")]
     pub vk_alpha_1: Vec<String>,
     /// `[β]₂`.
+    #[serde(deserialize_with = "int_text_pairs")]
     pub vk_beta_2: Vec<Vec<String>>,
     /// `[γ]₂`.
+    #[serde(deserialize_with = "int_text_pairs")]
     pub vk_gamma_2: Vec<Vec<String>>,
     /// `[δ]₂`.
+    #[serde(deserialize_with = "int_text_pairs")]
     pub vk_delta_2: Vec<Vec<String>>,
     /// `e(α, β)` in Fq12, nested as `[c0, c1]` of `[c0, c1, c2]` of `[c0, c1]`.
+    #[serde(deserialize_with = "int_text_triples")]
     pub vk_alphabeta_12: Vec<Vec<Vec<String>>>,
     /// The IC points, `nPublic + 1` of them.
-    #[serde(rename = "IC")]
+    #[serde(rename = "IC", deserialize_with = "int_text_pairs")]
     pub ic: Vec<Vec<String>>,
+}
+
+/// One integer of a snarkjs JSON document as text: a JSON string as itself, a JSON number
+/// as its exact literal (serde_json would round a big number through f64). Whether the
+/// text is an integer in range is decided later, by JSON path ([`scalar`]).
+struct IntText(String);
+
+impl<'de> Deserialize<'de> for IntText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <Box<RawValue>>::deserialize(d)?;
+        let text = raw.get();
+        if text.starts_with('"') {
+            serde_json::from_str::<String>(text)
+                .map(IntText)
+                .map_err(serde::de::Error::custom)
+        } else if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            Ok(IntText(text.to_string()))
+        } else {
+            let shown: String = text.chars().take(40).collect();
+            Err(serde::de::Error::custom(format!(
+                "expected an integer (a string or a number), found {shown}"
+            )))
+        }
+    }
+}
+
+fn int_texts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let v = Vec::<IntText>::deserialize(d)?;
+    Ok(v.into_iter().map(|t| t.0).collect())
+}
+
+fn int_text_pairs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<String>>, D::Error> {
+    let v = Vec::<Vec<IntText>>::deserialize(d)?;
+    Ok(v.into_iter()
+        .map(|p| p.into_iter().map(|t| t.0).collect())
+        .collect())
+}
+
+fn int_text_triples<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<Vec<String>>>, D::Error> {
+    let v = Vec::<Vec<Vec<IntText>>>::deserialize(d)?;
+    Ok(v.into_iter()
+        .map(|a| {
+            a.into_iter()
+                .map(|p| p.into_iter().map(|t| t.0).collect())
+                .collect()
+        })
+        .collect())
 }
 
 /// The three points of a Groth16 proof.
@@ -126,9 +192,10 @@ pub fn proof_to_json<C: Curve>(p: &Proof<C>) -> ProofJson {
     }
 }
 
-/// Decodes and checks a snarkjs proof (protocol, curve, points on the curve).
+/// Decodes and checks a snarkjs proof: protocol and curve where given (snarkjs itself
+/// ignores them; an empty value means the document did not say), points on the curve.
 pub fn proof_from_json<C: Curve>(j: &ProofJson) -> Result<Proof<C>, FormatError> {
-    check_protocol_and_curve::<C>(&j.protocol, &j.curve)?;
+    check_protocol_and_curve::<C>(&j.protocol, &j.curve, true)?;
     Ok(Proof {
         a: g1_from_json::<C>(&j.pi_a, "pi_a")?,
         b: g2_from_json::<C>(&j.pi_b, "pi_b")?,
@@ -162,7 +229,7 @@ pub fn verifying_key_to_json<C: Curve>(vk: &VerifyingKey<C>) -> VerificationKeyJ
 /// Decodes and checks a snarkjs verification key: protocol, curve, points, `nPublic`
 /// against the IC count, and `vk_alphabeta_12` against `e(α₁, β₂)`.
 pub fn vk_from_json<C: Curve>(j: &VerificationKeyJson) -> Result<VerifyingKey<C>, FormatError> {
-    check_protocol_and_curve::<C>(&j.protocol, &j.curve)?;
+    check_protocol_and_curve::<C>(&j.protocol, &j.curve, false)?;
     let alpha1 = g1_from_json::<C>(&j.vk_alpha_1, "vk_alpha_1")?;
     let beta2 = g2_from_json::<C>(&j.vk_beta_2, "vk_beta_2")?;
     let gamma2 = g2_from_json::<C>(&j.vk_gamma_2, "vk_gamma_2")?;
@@ -203,7 +270,8 @@ pub fn public_to_json<C: Curve>(values: &[C::Fr]) -> Vec<String> {
     values.iter().map(to_decimal).collect()
 }
 
-/// Decodes public signals, refusing (by index) anything not a decimal below the modulus.
+/// Decodes public signals (decimal or `0x`-hex text, see [`from_integer_text`]), refusing
+/// (by index) anything not an integer below the modulus.
 pub fn public_from_json<C: Curve>(values: &[String]) -> Result<Vec<C::Fr>, FormatError> {
     values
         .iter()
@@ -350,25 +418,43 @@ fn fq12_from_json<F: Field>(v: &[Vec<Vec<String>>]) -> Result<F, FormatError> {
     F::from_base_prime_field_elems(flat).ok_or_else(shape)
 }
 
-/// Parses one decimal field element, naming `at` on failure.
+/// Parses one field element (decimal, or `0x` hex; a JSON number arrives as its literal
+/// text), naming `at` on failure.
 fn scalar<F: PrimeField>(s: &str, at: &str) -> Result<F, FormatError> {
-    from_decimal::<F>(s).ok_or_else(|| {
+    from_integer_text::<F>(s).ok_or_else(|| {
         let shown: String = s.chars().take(100).collect();
+        let fractional = s.contains(['.', 'e', 'E'])
+            && !s.starts_with("0x")
+            && s.parse::<f64>().is_ok();
+        let hint = if fractional {
+            ": a number must be an exact integer, without a fraction or exponent"
+        } else {
+            ""
+        };
         FormatError::json(
             at,
-            format!("not a decimal field element below the modulus (found {shown:?})"),
+            format!(
+                "not an integer below the field modulus, in decimal or 0x hex (found {shown:?}{hint})"
+            ),
         )
     })
 }
 
-fn check_protocol_and_curve<C: Curve>(protocol: &str, curve: &str) -> Result<(), FormatError> {
-    if protocol != GROTH16_PROTOCOL {
+/// Checks the document's protocol and curve names; with `optional`, an empty value (the
+/// field was absent) passes.
+fn check_protocol_and_curve<C: Curve>(
+    protocol: &str,
+    curve: &str,
+    optional: bool,
+) -> Result<(), FormatError> {
+    let absent = |v: &str| optional && v.is_empty();
+    if !absent(protocol) && protocol != GROTH16_PROTOCOL {
         return Err(FormatError::json(
             "protocol",
             format!("expected \"{GROTH16_PROTOCOL}\", found {protocol:?}"),
         ));
     }
-    if !curve_name_matches::<C>(curve) {
+    if !absent(curve) && !curve_name_matches::<C>(curve) {
         return Err(FormatError::json(
             "curve",
             format!("expected \"{}\", found {curve:?}", C::SNARKJS_NAME),
@@ -422,9 +508,11 @@ pub fn read_vk<C: Curve>(path: &Path) -> Result<VerifyingKey<C>, FormatError> {
     vk_from_json::<C>(&read_json(path, "verification key")?).map_err(|e| e.with_path(path))
 }
 
-/// Reads and checks a `public.json`.
+/// Reads and checks a `public.json`: an array of field elements as decimal or `0x`-hex
+/// strings or JSON integers.
 pub fn read_public<C: Curve>(path: &Path) -> Result<Vec<C::Fr>, FormatError> {
-    let v: Vec<String> = read_json(path, "public signals")?;
+    let v: Vec<IntText> = read_json(path, "public signals")?;
+    let v: Vec<String> = v.into_iter().map(|t| t.0).collect();
     public_from_json::<C>(&v).map_err(|e| e.with_path(path))
 }
 
@@ -656,13 +744,13 @@ mod tests {
         p.pi_a[1] = q.clone();
         let e = proof_from_json::<Bn254>(&p).unwrap_err().to_string();
         assert!(
-            e.starts_with("pi_a[1]: not a decimal field element below the modulus"),
+            e.starts_with("pi_a[1]: not an integer below the field modulus"),
             "{e}"
         );
         let mut p = proof_json();
         p.pi_b[1][0] = "12x".into();
         let e = proof_from_json::<Bn254>(&p).unwrap_err().to_string();
-        assert!(e.starts_with("pi_b[1][0]: not a decimal"), "{e}");
+        assert!(e.starts_with("pi_b[1][0]: not an integer"), "{e}");
         let mut p = proof_json();
         p.pi_c[0] = "5".into();
         let e = proof_from_json::<Bn254>(&p).unwrap_err().to_string();
@@ -702,9 +790,131 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.starts_with("[1]: not a decimal field element below the modulus"),
+            e.starts_with("[1]: not an integer below the field modulus"),
             "{e}"
         );
+    }
+
+    /// `value` with every all-digit string replaced by what `f` makes of it.
+    fn map_ints(value: &serde_json::Value, f: &dyn Fn(&str) -> String) -> String {
+        use serde_json::Value;
+        fn walk(v: &Value, f: &dyn Fn(&str) -> String, out: &mut String) {
+            match v {
+                Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                    out.push_str(&f(s))
+                }
+                Value::Array(a) => {
+                    out.push('[');
+                    for (i, x) in a.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        walk(x, f, out);
+                    }
+                    out.push(']');
+                }
+                Value::Object(m) => {
+                    out.push('{');
+                    for (i, (k, x)) in m.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(&serde_json::to_string(k).unwrap());
+                        out.push(':');
+                        walk(x, f, out);
+                    }
+                    out.push('}');
+                }
+                other => out.push_str(&other.to_string()),
+            }
+        }
+        let mut out = String::new();
+        walk(value, f, &mut out);
+        out
+    }
+
+    #[test]
+    fn integers_as_hex_strings_or_json_numbers_read_as_snarkjs_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let want_proof = read_proof::<Bn254>(&fixture("proof.json")).unwrap();
+        let want_vk = read_vk::<Bn254>(&fixture("verification_key.json")).unwrap();
+        let want_public = read_public::<Bn254>(&fixture("public.json")).unwrap();
+        let proof: serde_json::Value = serde_json::from_str(&text("proof.json")).unwrap();
+        let vk: serde_json::Value = serde_json::from_str(&text("verification_key.json")).unwrap();
+        let hex = |s: &str| {
+            format!(
+                "\"0x{}\"",
+                s.parse::<num_bigint::BigUint>().unwrap().to_str_radix(16)
+            )
+        };
+        // Every coordinate as a JSON number: 77-digit literals must be read exactly.
+        let number = |s: &str| s.to_string();
+        for (name, f) in [
+            ("hex", &hex as &dyn Fn(&str) -> String),
+            ("number", &number),
+        ] {
+            let p = file(&format!("proof_{name}.json"), &map_ints(&proof, f));
+            assert_eq!(read_proof::<Bn254>(&p).unwrap(), want_proof, "{name}");
+            let p = file(&format!("vk_{name}.json"), &map_ints(&vk, f));
+            assert_eq!(read_vk::<Bn254>(&p).unwrap(), want_vk, "{name}");
+        }
+        for text in ["[1092, 3]", "[\"0x444\", \"0X3\"]", "[\"1092\", 3]"] {
+            let p = file("public.json", text);
+            assert_eq!(read_public::<Bn254>(&p).unwrap(), want_public, "{text}");
+        }
+        // A proof without protocol and curve (snarkjs takes the curve from the vk).
+        let mut bare = proof.clone();
+        let obj = bare.as_object_mut().unwrap();
+        obj.remove("protocol");
+        obj.remove("curve");
+        let p = file("bare.json", &bare.to_string());
+        assert_eq!(read_proof::<Bn254>(&p).unwrap(), want_proof);
+        // Non-integers are refused by JSON path, even where JS would see an integer.
+        for (text, at, hint) in [
+            ("[1092.0, 3]", "[0]", true),
+            ("[1092, 3e0]", "[1]", true),
+            ("[1092, -3]", "[1]", false),
+            ("[\"0x\", 3]", "[0]", false),
+        ] {
+            let p = file("public.json", text);
+            let e = read_public::<Bn254>(&p).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!(
+                    "public.json: {at}: not an integer below the field modulus"
+                )),
+                "{text}: {e}"
+            );
+            assert_eq!(
+                e.contains("without a fraction or exponent"),
+                hint,
+                "{text}: {e}"
+            );
+        }
+        let e = read_public::<Bn254>(&file("public.json", "[true]"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("public.json: not a valid snarkjs public signals JSON document: expected an integer (a string or a number), found true"),
+            "{e}"
+        );
+        let mut p = proof;
+        p["pi_c"][1] = serde_json::json!(1e3);
+        let e = read_proof::<Bn254>(&file("p.json", &p.to_string()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("p.json: pi_c[1]: not an integer"), "{e}");
+        // An explicit protocol or curve must still be right.
+        let mut j = proof_json();
+        j.protocol.clear();
+        j.curve = "bls12381".into();
+        assert!(proof_from_json::<Bn254>(&j).is_err());
+        j.curve.clear();
+        assert!(proof_from_json::<Bn254>(&j).is_ok());
     }
 
     #[test]
@@ -745,7 +955,7 @@ mod tests {
         let mut vk = vk_json();
         vk.ic[2][1] = "x".into();
         let e = vk_from_json::<Bn254>(&vk).unwrap_err().to_string();
-        assert!(e.starts_with("IC[2][1]: not a decimal"), "{e}");
+        assert!(e.starts_with("IC[2][1]: not an integer"), "{e}");
     }
 
     #[test]
@@ -763,7 +973,7 @@ mod tests {
         j.pi_a[0] = "-1".into();
         write_json(&p, &j).unwrap();
         let e = read_proof::<Bn254>(&p).unwrap_err().to_string();
-        assert!(e.contains("proof.json: pi_a[0]: not a decimal"), "{e}");
+        assert!(e.contains("proof.json: pi_a[0]: not an integer"), "{e}");
         let missing = dir.path().join("nope.json");
         assert!(matches!(
             read_public::<Bn254>(&missing),

@@ -17,6 +17,7 @@ pub mod binfile;
 pub mod codec;
 pub mod error;
 pub mod json;
+mod oncurve;
 pub mod r1cs;
 pub mod wtns;
 pub mod zkey;

@@ -183,20 +183,22 @@ fn parse<C: Curve>(
         C::SNARKJS_NAME,
     )?;
     let n_wires = r.u32("nWires")? as usize;
+    let at = r.offset();
     let n_pub_out = r.u32("nPubOut")? as usize;
     let n_pub_in = r.u32("nPubIn")? as usize;
-    let at = r.offset();
     let n_prv_in = r.u32("nPrvIn")? as usize;
     let n_labels = r.u64("nLabels")?;
     let n_constraints = r.u32("nConstraints")? as usize;
     r.finish("the header")?;
-    let n_io = 1 + n_pub_out + n_pub_in + n_prv_in;
+    // Only the constant and the public signals must be wires: circom --O2 may eliminate
+    // private inputs, so nPrvIn can count inputs that have no wire (snarkjs accepts that).
+    let n_io = 1 + n_pub_out + n_pub_in;
     if n_io > n_wires {
         return Err(r.invalid_at(
             at,
-            "nPrvIn".into(),
+            "nPubOut + nPubIn".into(),
             format!(
-                "1 + nPubOut {n_pub_out} + nPubIn {n_pub_in} + nPrvIn {n_prv_in} = {n_io} exceeds nWires {n_wires}"
+                "1 + nPubOut {n_pub_out} + nPubIn {n_pub_in} = {n_io} exceeds nWires {n_wires}"
             ),
         ));
     }
@@ -412,15 +414,24 @@ mod tests {
             e.contains("wrong curve: field modulus") && e.contains("not bn128's"),
             "{e}"
         );
+        // Header counts after the prime (at 36): nWires, nPubOut, nPubIn, nPrvIn.
+        let hdr_at = 12 + 12 + cons.1.len() + 12;
         let mut h = hdr.1.clone();
-        h[36 + 12..36 + 16].copy_from_slice(&9u32.to_le_bytes());
+        h[36 + 8..36 + 12].copy_from_slice(&4u32.to_le_bytes());
         let e = read(&container("r1cs", 1, &[cons.clone(), (1, h)]))
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("nPrvIn") && e.contains("exceeds nWires 5"),
+            e.contains(&format!("section 1, byte offset {}: nPubOut + nPubIn: 1 + nPubOut 1 + nPubIn 4 = 6 exceeds nWires 5", hdr_at + 36 + 4)),
             "{e}"
         );
+        // More private inputs than wires left for them: circom --O2 eliminates private
+        // inputs it does not need, and snarkjs reads such files.
+        let mut h = hdr.1.clone();
+        h[36 + 12..36 + 16].copy_from_slice(&3u32.to_le_bytes());
+        let r = read(&container("r1cs", 1, &[cons.clone(), (1, h)])).unwrap();
+        assert_eq!((r.n_wires, r.n_public(), r.n_prv_in), (5, 2, 3));
+        r.check_witness(&witness()).unwrap();
         let e = read(&container(
             "r1cs",
             1,

@@ -33,18 +33,27 @@ pub enum ProveError {
     /// Signal 0 of a circom witness is the constant 1.
     #[error("witness value 0 must be the constant 1, found another value: not a circom witness")]
     WitnessConstant,
-    /// The proof failed its own pairing check: the witness does not satisfy the circuit.
-    #[error("the witness does not satisfy the circuit's constraints (the proof failed its pairing self-check; no proof was written). Run `kiln wtns check <circuit.r1cs> <witness.wtns>` to find the first unsatisfied constraint")]
+    /// The proof failed its own pairing check against the key's verifying key: either the
+    /// witness does not satisfy the circuit, or the proving key does not belong with it or
+    /// is corrupt (e.g. a changed coefficient, which no format check can see).
+    #[error("the proof did not verify against the proving key's own verifying key (pairing self-check; no proof was written): either the witness does not satisfy the circuit (check with `kiln wtns check <circuit.r1cs> <witness.wtns>`, which names the first unsatisfied constraint), or the proving key does not belong with this witness or is corrupt")]
     Unsatisfied,
-    /// A device failed while proving.
+    /// A device failed while proving. (The device's message is part of this one, so the
+    /// device error is not also exposed as the source: error chains print it once.)
     #[error("device error while proving: {0}")]
-    Device(#[from] DeviceError),
+    Device(DeviceError),
     /// The domain is too large for the curve's 2-adic roots (snarkjs's coset needs 2n).
     #[error("the domain size {0} is too large: the odd coset needs a 2n-th root of unity")]
     DomainTooLarge(usize),
     /// Internal verification failure.
     #[error(transparent)]
     Verify(#[from] VerifyError),
+}
+
+impl From<DeviceError> for ProveError {
+    fn from(e: DeviceError) -> Self {
+        ProveError::Device(e)
+    }
 }
 
 /// Where a proof's time went.
