@@ -139,6 +139,8 @@ enum Body<'a> {
     None,
     Json(Value),
     Bytes(&'a [u8]),
+    /// Sent with `Transfer-Encoding: chunked` (no Content-Length).
+    Chunked(&'a [u8]),
 }
 
 #[derive(Debug)]
@@ -209,6 +211,9 @@ fn call(
         Body::Bytes(b) => req
             .set("Content-Type", "application/octet-stream")
             .send_bytes(b),
+        Body::Chunked(b) => req
+            .set("Content-Type", "application/octet-stream")
+            .send(std::io::Cursor::new(b)),
     };
     let resp = match res {
         Ok(r) => r,
@@ -962,6 +967,18 @@ fn other_clients_are_understood_and_mistakes_are_named() {
             .contains("\"witnesses\""),
         "{e}"
     );
+
+    // A .wtns of unknown length (chunked) streams to disk and is read back from there.
+    let v = s
+        .call("POST", &proofs, Some(&key), Body::Chunked(&f.wtns))
+        .expect(202);
+    let job = wait_final(
+        &s.base,
+        &key,
+        v["id"].as_str().unwrap(),
+        Duration::from_secs(120),
+    );
+    assert_verifies(&dir, &job);
 
     // Values as JSON integers (exact, even past 2^64), as hex strings, behind a BOM.
     let dec = &f.witness_json;

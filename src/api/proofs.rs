@@ -246,6 +246,18 @@ impl Intake {
     }
 }
 
+/// `.wtns` bodies up to this size (by their Content-Length) are read into memory and
+/// decoded there; larger ones (or ones of unknown length) stream to disk first.
+const WTNS_IN_MEMORY: u64 = 32 << 20;
+
+/// Writes `bytes` to a new file at `path` and syncs it.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
 /// The largest `.wtns` a circuit with `n_vars` signals can have: the header, the field
 /// section, `n_vars` 32-byte values, and slack for extra sections.
 fn wtns_limit(n_vars: u64) -> u64 {
@@ -295,28 +307,49 @@ where
             .join(format!("submit-{}.wtns", uuid::Uuid::new_v4()));
         let limit = wtns_limit(circuit.n_vars);
         let what = format!("a .wtns witness for this circuit ({n_vars} signals)");
-        body::stream_to_file(&headers, body, limit, &tmp, &what).await?;
-        let path = tmp.clone();
         let cid = circuit_id.clone();
-        let checked = tokio::task::spawn_blocking(move || {
-            witness::check_wtns_file(&path, n_vars, &cid).map_err(|e| {
-                e.to_string()
-                    .replace(&path.display().to_string(), "the .wtns body")
+        let path = tmp.clone();
+        let hide = move |e: WitnessError| {
+            let message = e
+                .to_string()
+                .replace(&path.display().to_string(), "the .wtns body");
+            ApiError::invalid("invalid_witness", message)
+        };
+        let in_memory = body::content_length(&headers).is_some_and(|n| n <= WTNS_IN_MEMORY);
+        let checked = if in_memory {
+            // Held whole (it is small): decoded from memory while it is written and synced.
+            let bytes = body::read_limited(&headers, body, limit, &what).await?;
+            let path = tmp.clone();
+            tokio::task::spawn_blocking(move || {
+                let (values, written) = rayon::join(
+                    || witness::check_wtns_bytes(&bytes, n_vars, &cid),
+                    || write_synced(&path, &bytes),
+                );
+                let values = values.map_err(hide)?;
+                written
+                    .map_err(|e| ApiError::Internal(format!("cannot store the witness: {e}")))?;
+                Ok(values)
             })
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("witness check thread failed: {e}")));
+            .await
+        } else {
+            // Streamed to disk, then read back as the prover reads witnesses.
+            body::stream_to_file(&headers, body, limit, &tmp, &what).await?;
+            let path = tmp.clone();
+            tokio::task::spawn_blocking(move || {
+                witness::check_wtns_file(&path, n_vars, &cid).map_err(hide)
+            })
+            .await
+        };
+        let checked = checked
+            .map_err(|e| ApiError::Internal(format!("witness check thread failed: {e}")))
+            .and_then(|r| r);
         match checked {
-            Ok(Ok(values)) => {
+            Ok(values) => {
                 let intake = Intake {
                     values: vec![Arc::new(values)],
                     wtns_file: Some(tmp),
                 };
                 (opts, intake, false)
-            }
-            Ok(Err(message)) => {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(ApiError::invalid("invalid_witness", message));
             }
             Err(e) => {
                 let _ = std::fs::remove_file(&tmp);

@@ -10,7 +10,7 @@ use crate::curve::{Bn254, Curve};
 use serde_json::value::RawValue;
 
 use crate::formats::codec::{from_decimal, from_integer_text};
-use crate::formats::{read_wtns, write_wtns, FormatError};
+use crate::formats::{read_wtns, read_wtns_bytes, write_wtns, FormatError};
 
 /// The field type witnesses hold.
 pub type Fr = <Bn254 as Curve>::Fr;
@@ -73,6 +73,18 @@ fn check(values: &[Fr], n_vars: usize, at: &str, circuit: &str) -> Result<(), Wi
 /// as the prover will; returns its values.
 pub fn check_wtns_file(path: &Path, n_vars: usize, circuit: &str) -> Result<Vec<Fr>, WitnessError> {
     let w = read_wtns::<Bn254>(path)?;
+    check(&w.values, n_vars, "the .wtns witness", circuit)?;
+    Ok(w.values)
+}
+
+/// Checks a `.wtns` held in memory (a request body, "the .wtns body" in messages) against
+/// the circuit, reading it as the prover reads files; returns its values.
+pub fn check_wtns_bytes(
+    bytes: &[u8],
+    n_vars: usize,
+    circuit: &str,
+) -> Result<Vec<Fr>, WitnessError> {
+    let w = read_wtns_bytes::<Bn254>(bytes, "the .wtns body")?;
     check(&w.values, n_vars, "the .wtns witness", circuit)?;
     Ok(w.values)
 }
@@ -237,6 +249,9 @@ mod tests {
         let e = check_wtns_file(&p, 3, "c").unwrap_err().to_string();
         assert!(e.contains("has 2 values but circuit c expects 3"), "{e}");
         let bytes = std::fs::read(&p).unwrap();
+        assert_eq!(check_wtns_bytes(&bytes, 2, "c").unwrap(), values);
+        let e = check_wtns_bytes(&bytes[..bytes.len() - 1], 2, "c").unwrap_err();
+        assert!(e.to_string().contains("the .wtns body"), "{e}");
         let bad = dir.path().join("bad.wtns");
         for garbage in [&b"wtns garbage"[..], &bytes[..bytes.len() - 3]] {
             std::fs::write(&bad, garbage).unwrap();
