@@ -23,4 +23,7 @@ if [ "$quick" = 0 ]; then
   bash bench/prove_vs_snarkjs.sh
   echo "== kiln serve against kiln prove (same script) =="
   bash bench/serve_overhead.sh --no-build
+  cp bench/out/serve_overhead.json bench/out/serve_overhead_eddsa.json
+  bash bench/serve_overhead.sh --no-build --circuit big --load 100
+  cp bench/out/serve_overhead.json bench/out/serve_overhead_big.json
 fi
