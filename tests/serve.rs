@@ -196,24 +196,20 @@ fn call(
     for (h, v) in headers {
         req = req.set(h, v);
     }
+    // Bytes go as application/octet-stream unless the caller set a Content-Type.
+    if !headers
+        .iter()
+        .any(|(h, _)| h.eq_ignore_ascii_case("content-type"))
+    {
+        req = req.set("Content-Type", "application/octet-stream");
+    }
     let res = match body {
         Body::None => req.call(),
         Body::Json(v) => req
             .set("Content-Type", "application/json")
             .send_string(&v.to_string()),
-        Body::Bytes(b)
-            if headers
-                .iter()
-                .any(|(h, _)| h.eq_ignore_ascii_case("content-type")) =>
-        {
-            req.send_bytes(b)
-        }
-        Body::Bytes(b) => req
-            .set("Content-Type", "application/octet-stream")
-            .send_bytes(b),
-        Body::Chunked(b) => req
-            .set("Content-Type", "application/octet-stream")
-            .send(std::io::Cursor::new(b)),
+        Body::Bytes(b) => req.send_bytes(b),
+        Body::Chunked(b) => req.send(std::io::Cursor::new(b)),
     };
     let resp = match res {
         Ok(r) => r,
@@ -473,7 +469,8 @@ fn whole_flow_single_json_and_batch_proofs_verify_in_snarkjs() {
 fn tenants_are_isolated_and_keys_can_be_revoked() {
     let f = poseidon();
     let dir = TestDir::new("serve-isolation");
-    let s = Server::start(&dir.join("data"), &[]);
+    // Every witness read back from its file (none handed over in memory).
+    let s = Server::start(&dir.join("data"), &["--witness-memory-mib", "0"]);
     let (a_id, a, _) = new_tenant(&s, json!({"name": "a"}));
     let (_b_id, b, _) = new_tenant(&s, json!({"name": "b"}));
     upload(&s, &a);
@@ -917,27 +914,61 @@ fn other_clients_are_understood_and_mistakes_are_named() {
     );
     assert_eq!(c.expect(200)["id"], f.circuit_id.as_str());
     let witness_json = json!({ "witness": f.witness_json }).to_string();
-    for body in [
-        form(&[("witness", Some("w.wtns"), &f.wtns)]),
-        form(&[("witness", None, witness_json.as_bytes())]),
-    ] {
+    let prove_form = |body: &[u8]| {
         let v = call(
             &s.base,
             "POST",
             &proofs,
             Some(&key),
-            Body::Bytes(&body),
+            Body::Bytes(body),
             &multipart,
         )
         .expect(202);
-        let job = wait_final(
-            &s.base,
-            &key,
-            v["id"].as_str().unwrap(),
-            Duration::from_secs(120),
-        );
-        assert_verifies(&dir, &job);
+        let id = v["id"].as_str().unwrap();
+        wait_final(&s.base, &key, id, Duration::from_secs(120))
+    };
+    for body in [
+        form(&[("witness", Some("w.wtns"), &f.wtns)]),
+        form(&[("witness", None, witness_json.as_bytes())]),
+    ] {
+        assert_verifies(&dir, &prove_form(&body));
     }
+    // Forms are read only for a known key, and what they hold besides the file is bounded.
+    call(
+        &s.base,
+        "POST",
+        &proofs,
+        None,
+        Body::Bytes(&zkey_form),
+        &multipart,
+    )
+    .expect(401);
+    call(
+        &s.base,
+        "POST",
+        "/v1/circuits",
+        None,
+        Body::Bytes(&zkey_form),
+        &multipart,
+    )
+    .expect(401);
+    let preamble = vec![b'x'; 5 << 20];
+    call(
+        &s.base,
+        "POST",
+        &proofs,
+        Some(&key),
+        Body::Chunked(&preamble),
+        &multipart,
+    )
+    .expect(413);
+    // A form's option fields are options.
+    let with_priority = form(&[
+        ("priority", None, b"7"),
+        ("witness", Some("w.wtns"), &f.wtns),
+    ]);
+    let job = prove_form(&with_priority);
+    assert_eq!(job["priority"], 7, "{job}");
     let e = call(
         &s.base,
         "POST",
@@ -1157,7 +1188,7 @@ fn a_taken_listen_address_is_refused_before_anything_is_created() {
     let out = kiln([
         "serve",
         "--listen",
-        "no-such-host.invalid:1",
+        "localhost:notaport",
         "--data-dir",
         data.to_str().unwrap(),
     ]);
@@ -1480,6 +1511,102 @@ fn batch_until_one_runs(s: &Server, key: &str, n: usize) -> Vec<String> {
     }
 }
 
+/// What a crash leaves behind, made by hand in the stopped server's database (jobs still
+/// `running`, one of them asked to cancel; a stray witness file): at the next start, with
+/// `--max-attempts 1`, neither job is proved again; each ends (cancelled, failed as
+/// interrupted) with its webhook, and no witness file is left.
+#[test]
+fn jobs_a_crash_left_running_end_with_their_webhooks_when_they_must_not_run_again() {
+    let f = poseidon();
+    let dir = TestDir::new("serve-recovery");
+    let data = dir.join("data");
+    let (url, seen) = webhook_receiver(0);
+    let s = Server::start(&data, &[]);
+    let (_, key, _) = new_tenant(&s, json!({}));
+    upload(&s, &key);
+    let proofs = format!("/v1/circuits/{}/proofs", f.circuit_id);
+    let ids: Vec<String> = (0..2)
+        .map(|_| {
+            let body = json!({"witness": f.witness_json, "webhook_url": url});
+            let v = s
+                .call("POST", &proofs, Some(&key), Body::Json(body))
+                .expect(202);
+            let id = v["id"].as_str().unwrap().to_string();
+            wait_final(&s.base, &key, &id, Duration::from_secs(120));
+            id
+        })
+        .collect();
+    let delivered = || seen.lock().unwrap().len();
+    let t0 = Instant::now();
+    while delivered() < 2 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "webhooks not delivered"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    s.kill9();
+    // The crash: both jobs running (first attempt), the first asked to cancel.
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', finished_at = NULL, proof = NULL, attempts = 1, \
+         cancel_requested = (id = '{a}') WHERE id IN ('{a}', '{b}')",
+        a = ids[0],
+        b = ids[1]
+    );
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
+        ])
+        .arg(data.join("kiln.db"))
+        .arg(&sql)
+        .output()
+        .expect("cannot run python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in [&ids[0], &ids[1], "stray"] {
+        std::fs::write(data.join("witnesses").join(format!("{name}.wtns")), &f.wtns).unwrap();
+    }
+
+    let s = Server::start(&data, &["--max-attempts", "1"]);
+    let cancelled = wait_final(&s.base, &key, &ids[0], Duration::from_secs(10));
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert_eq!(cancelled["attempts"], 1, "not proved again: {cancelled}");
+    let failed = wait_final(&s.base, &key, &ids[1], Duration::from_secs(10));
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["error"]["code"], "interrupted", "{failed}");
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 time;"),
+        "{failed}"
+    );
+    let t0 = Instant::now();
+    while delivered() < 4 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "webhooks of the ended jobs not delivered"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let events: Vec<String> = seen.lock().unwrap()[2..]
+        .iter()
+        .map(|(h, _)| format!("{} {}", h["x-kiln-job"], h["x-kiln-event"]))
+        .collect();
+    for want in [
+        format!("{} job.cancelled", ids[0]),
+        format!("{} job.failed", ids[1]),
+    ] {
+        assert!(events.contains(&want), "{events:?} lacks {want}");
+    }
+    let left: Vec<_> = std::fs::read_dir(data.join("witnesses")).unwrap().collect();
+    assert!(left.is_empty(), "witness files left: {left:?}");
+}
+
 #[test]
 fn kill_9_while_proving_then_restart_finishes_every_job() {
     let dir = TestDir::new("serve-kill9");
@@ -1582,6 +1709,15 @@ fn sigterm_while_proving_requeues_the_job_without_counting_an_attempt() {
     let (_, key, _) = new_tenant(&s, json!({}));
     upload(&s, &key);
     let ids = batch_until_one_runs(&s, &key, 8);
+    // A client long-polling the last job: the stop answers it rather than waiting for it.
+    let poll = {
+        let (base, key, id) = (s.base.clone(), key.clone(), ids[7].clone());
+        std::thread::spawn(move || {
+            let path = format!("/v1/proofs/{id}?wait=60");
+            call(&base, "GET", &path, Some(&key), Body::None, &[]).status
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
     let pid = s.child.id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
@@ -1600,6 +1736,12 @@ fn sigterm_while_proving_requeues_the_job_without_counting_an_attempt() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "{status:?}");
+    assert_eq!(poll.join().unwrap(), 200, "the long-poll was answered");
+    assert!(
+        t0.elapsed() < Duration::from_secs(10),
+        "an open long-poll held the stop for {:?}",
+        t0.elapsed()
+    );
     let log = std::fs::read_to_string(&s.log).unwrap();
     // Nearly always a job was mid-proof (jobs run back to back); report when none was.
     if !log.contains("running jobs requeued") {

@@ -3,13 +3,13 @@
 //! clients that send the whole body before reading the answer still see the 413.
 //!
 //! An upload may come as the body itself or inside a `multipart/form-data` form (`curl -F
-//! file=@circuit.zkey`): [`payload`] gives the uploaded file's bytes either way.
+//! file=@circuit.zkey`): [`file_of`] gives the uploaded file's bytes either way.
 
 use std::path::Path;
 use std::pin::Pin;
 
 use bytes::{Buf, Bytes};
-use futures_util::{Stream, StreamExt, TryStreamExt};
+use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use warp::http::HeaderMap;
@@ -22,71 +22,61 @@ const DRAIN_LIMIT: u64 = 64 << 20;
 /// How much of a streamed upload is gathered before it is written to its file.
 const WRITE_BUFFER: usize = 1 << 20;
 
-/// The bytes of an upload, as a stream (see [`payload`]).
-pub type Payload = Pin<Box<dyn Stream<Item = Result<Bytes, String>> + Send>>;
+/// A request body's bytes, as a stream.
+pub type Chunks = Pin<Box<dyn Stream<Item = Result<Bytes, String>> + Send>>;
 
-/// Largest form field without a file name passed over while looking for the file.
-const FORM_FIELD_LIMIT: usize = 64 << 10;
-
-/// The boundary of a `multipart/form-data` request, if it is one.
-fn form_boundary(headers: &HeaderMap) -> Option<Result<String, ApiError>> {
-    let ct = headers
-        .get(warp::http::header::CONTENT_TYPE)?
-        .to_str()
-        .ok()?;
-    let is_form = ct
-        .split(';')
-        .next()
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("multipart/form-data"));
-    is_form.then(|| {
-        multer::parse_boundary(ct).map_err(|e| {
-            ApiError::bad(format!(
-                "Content-Type {ct:?}: a multipart form needs a boundary ({e})"
-            ))
-        })
-    })
+/// What a request uploads: its bytes and, when the request declares it, how many.
+pub struct Upload {
+    /// The bytes.
+    pub chunks: Chunks,
+    /// The length the request declared (`Content-Length` of a plain body; `None` for
+    /// chunked bodies and for the file of a form).
+    pub declared: Option<u64>,
+    /// A form's small fields without a file name that came before its file (name, value):
+    /// what a plain request would say in its query string.
+    pub fields: Vec<(String, String)>,
 }
 
-/// The uploaded bytes of a request: the body itself, or for a `multipart/form-data` form its
-/// file: the first part with a file name or over 64 KiB; failing both, the first part.
-/// Streams either way: a form's file is never held whole in memory.
-pub async fn payload<S, B>(headers: &HeaderMap, body: S) -> Result<Payload, ApiError>
-where
-    S: Stream<Item = Result<B, warp::Error>> + Send + 'static,
-    B: Buf + Send + 'static,
-{
-    let chunks = body.map(|r| {
-        r.map(|mut b| b.copy_to_bytes(b.remaining()))
-            .map_err(|e| e.to_string())
-    });
-    let boundary = match form_boundary(headers) {
-        None => return Ok(Box::pin(chunks)),
-        Some(b) => b?,
-    };
-    let bad = |e: multer::Error| ApiError::bad(format!("the multipart form is malformed: {e}"));
-    let mut form = multer::Multipart::new(chunks, boundary);
-    let mut first_text: Option<Bytes> = None;
-    while let Some(mut field) = form.next_field().await.map_err(bad)? {
-        if field.file_name().is_some() {
-            return Ok(Box::pin(field.map_err(|e| e.to_string())));
+impl Upload {
+    /// The request body as it is.
+    pub fn raw<S, B>(headers: &HeaderMap, body: S) -> Upload
+    where
+        S: Stream<Item = Result<B, warp::Error>> + Send + 'static,
+        B: Buf + Send + 'static,
+    {
+        let chunks = body.map(|r| {
+            r.map(|mut b| b.copy_to_bytes(b.remaining()))
+                .map_err(|e| e.to_string())
+        });
+        Upload {
+            chunks: Box::pin(chunks),
+            declared: content_length(headers),
+            fields: Vec::new(),
         }
-        // A field without a file name: a small one is kept in case no file follows; a
-        // large one is the upload (a file sent as a value, curl -F 'name=<file').
-        let mut text = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(bad)? {
-            text.extend_from_slice(&chunk);
-            if text.len() > FORM_FIELD_LIMIT {
-                let head = futures_util::stream::iter([Ok(Bytes::from(text))]);
-                return Ok(Box::pin(head.chain(field.map_err(|e| e.to_string()))));
-            }
-        }
-        first_text.get_or_insert(Bytes::from(text));
     }
-    match first_text {
-        Some(t) => Ok(Box::pin(futures_util::stream::iter([Ok(t)]))),
-        None => Err(ApiError::bad(
-            "the multipart form has no parts: attach the file (curl -F file=@FILE)",
-        )),
+
+    /// Reads and drops (up to a bound) what is left, so the client can finish sending and
+    /// read the answer.
+    pub async fn drain(self) {
+        drain(self.chunks).await
+    }
+}
+
+/// The file a route's request uploads: the body itself, or the file of a
+/// `multipart/form-data` form (see [`super::form`]), read up to about `limit` bytes.
+pub async fn file_of(
+    headers: &HeaderMap,
+    raw: Upload,
+    limit: u64,
+    what: &str,
+) -> Result<Upload, ApiError> {
+    match super::form::boundary(headers) {
+        None => Ok(raw),
+        Some(Err(e)) => {
+            raw.drain().await;
+            Err(e)
+        }
+        Some(Ok(boundary)) => super::form::file(raw, boundary, limit, what).await,
     }
 }
 
@@ -100,7 +90,8 @@ pub fn content_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-fn too_large(what: &str, limit: u64) -> ApiError {
+/// A 413 for `what` over `limit` bytes.
+pub fn too_large(what: &str, limit: u64) -> ApiError {
     ApiError::TooLarge(format!(
         "{what} is larger than this server's limit of {limit} bytes"
     ))
@@ -121,19 +112,13 @@ where
     }
 }
 
-/// Reads the first `n` bytes of a body (fewer if it is shorter) without consuming them:
-/// returns them and the whole body as a stream again.
-pub async fn peek<S>(
-    mut body: S,
-    n: usize,
-) -> Result<(Vec<u8>, impl Stream<Item = Result<Bytes, String>> + Unpin), ApiError>
-where
-    S: Stream<Item = Result<Bytes, String>> + Unpin,
-{
+/// Reads the first `n` bytes of an upload (fewer if it is shorter) without consuming them:
+/// returns them and the whole upload again.
+pub async fn peek(mut up: Upload, n: usize) -> Result<(Vec<u8>, Upload), ApiError> {
     let mut head = Vec::new();
     while head.len() < n {
-        match body.next().await {
-            Some(Ok(mut chunk)) => head.extend_from_slice(&chunk.copy_to_bytes(chunk.remaining())),
+        match up.chunks.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
             Some(Err(e)) => {
                 return Err(ApiError::bad(format!(
                     "reading the request body failed: {e}"
@@ -142,22 +127,21 @@ where
             None => break,
         }
     }
-    let rest = body.map(|chunk| chunk.map(|mut c| c.copy_to_bytes(c.remaining())));
-    let whole = futures_util::stream::iter([Ok(Bytes::from(head.clone()))]).chain(rest);
-    Ok((head, whole))
+    let first = futures_util::stream::iter([Ok(Bytes::from(head.clone()))]);
+    Ok((
+        head,
+        Upload {
+            chunks: Box::pin(first.chain(up.chunks)),
+            declared: up.declared,
+            fields: up.fields,
+        },
+    ))
 }
 
 /// Reads a whole body of at most `limit` bytes.
-pub async fn read_limited<S>(
-    headers: &HeaderMap,
-    mut body: S,
-    limit: u64,
-    what: &str,
-) -> Result<Vec<u8>, ApiError>
-where
-    S: Stream<Item = Result<Bytes, String>> + Unpin,
-{
-    if content_length(headers).is_some_and(|n| n > limit) {
+pub async fn read_limited(up: Upload, limit: u64, what: &str) -> Result<Vec<u8>, ApiError> {
+    let mut body = up.chunks;
+    if up.declared.is_some_and(|n| n > limit) {
         drain(body).await;
         return Err(too_large(what, limit));
     }
@@ -181,17 +165,14 @@ where
 
 /// Streams a body of at most `limit` bytes into `path` (created, synced), returning its
 /// sha256 hex and length. On failure `path` is removed.
-pub async fn stream_to_file<S>(
-    headers: &HeaderMap,
-    mut body: S,
+pub async fn stream_to_file(
+    up: Upload,
     limit: u64,
     path: &Path,
     what: &str,
-) -> Result<(String, u64), ApiError>
-where
-    S: Stream<Item = Result<Bytes, String>> + Unpin,
-{
-    if content_length(headers).is_some_and(|n| n > limit) {
+) -> Result<(String, u64), ApiError> {
+    let mut body = up.chunks;
+    if up.declared.is_some_and(|n| n > limit) {
         drain(body).await;
         return Err(too_large(what, limit));
     }

@@ -10,7 +10,7 @@ use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
 use super::auth;
-use super::body::{content_length, drain, stream_to_file};
+use super::body::{file_of, stream_to_file, Upload};
 use super::error::{json_response, ApiError};
 use super::quota_retry_after;
 use crate::curve::{Bn254, Curve};
@@ -50,7 +50,7 @@ where
     S: Stream<Item = Result<B, warp::Error>> + Send + 'static,
     B: Buf + Send + 'static,
 {
-    let body = super::body::payload(&headers, body).await?;
+    let raw = Upload::raw(&headers, body);
     let checks = async {
         let tenant_id = auth::tenant(&state, &headers).await?;
         let tenant =
@@ -62,37 +62,37 @@ where
             .max_stored_bytes
             .unwrap_or(state.cfg.max_stored_bytes);
         let stored = state.store.stored_bytes(&tenant_id).await?;
-        if let Some(n) = content_length(&headers) {
-            if n <= state.cfg.max_zkey_bytes && stored + n > quota {
-                return Err(over_quota(stored, quota, n));
-            }
-        }
         Ok::<_, ApiError>((tenant_id, stored, quota))
     }
     .await;
-    let (tenant_id, stored, quota) = match checks {
+    let (tenant_id, early_stored, quota) = match checks {
         Ok(v) => v,
         Err(e) => {
-            drain(body).await;
+            raw.drain().await;
             return Err(e);
         }
     };
+    let limit = state.cfg.max_zkey_bytes;
+    let up = file_of(&headers, raw, limit, "the zkey").await?;
+    // Refused before reading only if it could never fit: the tenant may already have this
+    // very zkey (a re-upload is a 200 whatever the quota), which only its hash tells.
+    if let Some(n) = up.declared {
+        if n <= limit && n > quota {
+            up.drain().await;
+            return Err(over_quota(early_stored, quota, n));
+        }
+    }
     let tmp = state
         .dirs
         .tmp
         .join(format!("upload-{}.zkey", uuid::Uuid::new_v4()));
-    let (id, size) =
-        stream_to_file(&headers, body, state.cfg.max_zkey_bytes, &tmp, "the zkey").await?;
+    let (id, size) = stream_to_file(up, limit, &tmp, "the zkey").await?;
     let cleanup = |tmp: std::path::PathBuf| async move {
         let _ = tokio::fs::remove_file(&tmp).await;
     };
     if let Some(c) = state.store.get_circuit(&tenant_id, &id).await? {
         cleanup(tmp).await;
         return Ok(json_response(StatusCode::OK, &c));
-    }
-    if stored + size > quota {
-        cleanup(tmp).await;
-        return Err(over_quota(stored, quota, size));
     }
     // Validate by loading it: header, section sizes, every coefficient and point.
     let st = state.clone();
@@ -121,15 +121,6 @@ where
             return Err(ApiError::invalid("invalid_zkey", message));
         }
     };
-    let dest = state.dirs.zkey(&id);
-    if let Err(e) = tokio::fs::rename(&tmp, &dest).await {
-        cleanup(tmp).await;
-        return Err(ApiError::Internal(format!("cannot store the zkey: {e}")));
-    }
-    if let Ok(dir) = std::fs::File::open(&state.dirs.circuits) {
-        let _ = dir.sync_all();
-    }
-    state.keys.insert(&id, Arc::new(pk));
     let circuit = Circuit {
         id: id.clone(),
         tenant_id: tenant_id.clone(),
@@ -141,7 +132,33 @@ where
         size_bytes: size,
         created_at: now_ms(),
     };
-    let inserted = state.store.add_circuit(&circuit).await?;
+    // Under the submission lock: the quota is checked against what concurrent uploads
+    // have stored, and the key stored and recorded before the next one looks.
+    let guard = state.submit_lock.lock().await;
+    let stored = async {
+        let stored = state.store.stored_bytes(&tenant_id).await?;
+        if stored + size > quota {
+            return Err(over_quota(stored, quota, size));
+        }
+        let dest = state.dirs.zkey(&id);
+        tokio::fs::rename(&tmp, &dest)
+            .await
+            .map_err(|e| ApiError::Internal(format!("cannot store the zkey: {e}")))?;
+        if let Ok(dir) = std::fs::File::open(&state.dirs.circuits) {
+            let _ = dir.sync_all();
+        }
+        Ok(state.store.add_circuit(&circuit).await?)
+    }
+    .await;
+    drop(guard);
+    let inserted = match stored {
+        Ok(inserted) => inserted,
+        Err(e) => {
+            cleanup(tmp).await;
+            return Err(e);
+        }
+    };
+    state.keys.insert(&id, Arc::new(pk));
     tracing::info!(tenant = %tenant_id, circuit = %id, size, "circuit uploaded");
     let status = if inserted {
         StatusCode::CREATED

@@ -8,6 +8,8 @@ pub mod auth;
 pub mod body;
 pub mod circuits;
 pub mod error;
+pub mod form;
+pub mod intake;
 pub mod ops;
 pub mod proofs;
 pub mod tenants;
@@ -62,6 +64,34 @@ pub fn quota_retry_after() -> u64 {
     60
 }
 
+/// A serde message with Rust's type names put in words ("expected u64" → "expected a
+/// non-negative integer").
+fn plain_types(e: &serde_json::Error) -> String {
+    let mut m = e.to_string();
+    for (rust, words) in [
+        ("u8", "a non-negative integer"),
+        ("u16", "a non-negative integer"),
+        ("u32", "a non-negative integer"),
+        ("u64", "a non-negative integer"),
+        ("usize", "a non-negative integer"),
+        ("i8", "an integer"),
+        ("i16", "an integer"),
+        ("i32", "an integer"),
+        ("i64", "an integer"),
+    ] {
+        for end in [" ", ",", "\n"] {
+            m = m.replace(
+                &format!("expected {rust}{end}"),
+                &format!("expected {words}{end}"),
+            );
+        }
+        if let Some(stripped) = m.strip_suffix(&format!("expected {rust}")) {
+            m = format!("{stripped}expected {words}");
+        }
+    }
+    m
+}
+
 /// `body` without a leading UTF-8 byte order mark (some Windows tools write one).
 pub fn without_bom(body: &[u8]) -> &[u8] {
     body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
@@ -80,7 +110,9 @@ pub fn parse_json_body<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(body).map(Some).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
-            Category::Data => ApiError::invalid("invalid_request", format!("{what}: {e}")),
+            Category::Data => {
+                ApiError::invalid("invalid_request", format!("{what}: {}", plain_types(&e)))
+            }
             _ => ApiError::BadRequest {
                 code: "malformed_json",
                 message: format!("{what}: the body is not valid JSON: {e}"),
@@ -179,8 +211,7 @@ pub fn routes(
     let small_body = hdr
         .and(warp::body::stream())
         .then(|h: HeaderMap, s| async move {
-            let payload = body::payload(&h, s).await?;
-            body::read_limited(&h, payload, SMALL_BODY, "the request body").await
+            body::read_limited(body::Upload::raw(&h, s), SMALL_BODY, "the request body").await
         });
 
     // GET routes answer HEAD too (hyper sends no body for HEAD).
@@ -493,5 +524,10 @@ mod tests {
         assert_eq!(e.status(), 400);
         let e = parse_json_body::<T>(b"{\"a\":\"no\"}", "x").unwrap_err();
         assert_eq!(e.status(), 422);
+        let m = e.to_string();
+        assert!(
+            m.contains("expected a non-negative integer") && !m.contains("u32"),
+            "{m}"
+        );
     }
 }

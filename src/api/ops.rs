@@ -52,6 +52,7 @@ pub async fn metrics(state: Arc<AppState>) -> Result<Response, ApiError> {
         queue_depth: state.sched.depth() as u64,
         devices: state.device.metrics(),
         resident_keys: state.keys.len() as u64,
+        handoff_bytes: state.handoff.bytes() as u64,
         uptime_secs: state.started.elapsed().as_secs_f64(),
     };
     let mut resp = Response::new(state.metrics.render(&snap).into());

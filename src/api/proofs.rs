@@ -1,72 +1,33 @@
 //! Proof jobs: submit (one witness or a batch), show (with long-poll), list, cancel.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ark_ff::{BigInteger, PrimeField};
 use bytes::Buf;
 use futures_util::Stream;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
 use warp::reply::Response;
 
+use super::body::{self, Upload};
 use super::error::{json_response, ApiError};
-use super::views::{Accepted, JobView};
-use super::{auth, body, circuits, parse_json_body, without_bom};
+use super::intake::{self, Intake, JsonOptions};
+use super::views::{Accepted as AcceptedJob, JobView};
+use super::{auth, circuits};
 use crate::jobs::scheduler::now_ms;
-use crate::jobs::witness::{self, Fr, WitnessError};
+use crate::jobs::witness;
 use crate::server::state::AppState;
-use crate::store::{IdempotencyRecord, Job, JobFilter, JobStatus, NewJob, NewWebhook, QueuedJob};
+use crate::store::{
+    Circuit, IdempotencyRecord, Job, JobFilter, JobStatus, NewJob, NewWebhook, QueuedJob,
+};
 
 /// Highest priority a job may ask for (0 is the default and lowest).
 pub const MAX_PRIORITY: i32 = 9;
-/// Most witnesses in one batch.
-pub const MAX_BATCH: usize = 10_000;
-
-/// `POST /v1/circuits/{id}/proofs` JSON body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SubmitJson {
-    witness: Option<Vec<Box<RawValue>>>,
-    witnesses: Option<Vec<Vec<Box<RawValue>>>>,
-    priority: Option<i32>,
-    webhook_url: Option<String>,
-    idempotency_key: Option<String>,
-}
-
-/// The JSON body: `{"witness": [...]}`, `{"witnesses": [[...], ...]}`, or a bare array of
-/// values as `snarkjs wtns export json` writes it (one witness).
-fn parse_submit_json(body: &[u8]) -> Result<Option<SubmitJson>, ApiError> {
-    let what = "proof request";
-    if without_bom(body).trim_ascii_start().starts_with(b"[") {
-        return Ok(
-            parse_json_body::<Vec<Box<RawValue>>>(body, what)?.map(|w| SubmitJson {
-                witness: Some(w),
-                witnesses: None,
-                priority: None,
-                webhook_url: None,
-                idempotency_key: None,
-            }),
-        );
-    }
-    parse_json_body::<SubmitJson>(body, what).map_err(|e| match e {
-        ApiError::Unprocessable { code, message } if message.contains("unknown field") => {
-            ApiError::Unprocessable {
-                code,
-                message: format!(
-                    "{message}; kiln proves from the whole witness (all signals, e.g. from \
-                     `snarkjs wtns calculate` then `snarkjs wtns export json`), not from \
-                     circuit inputs"
-                ),
-            }
-        }
-        other => other,
-    })
-}
+/// The options a submission may give in its query string (or a form's fields).
+const OPTION_NAMES: [&str; 3] = ["priority", "webhook_url", "idempotency_key"];
 
 /// Submission options, from the JSON body, the query string or headers.
 #[derive(Debug, Default)]
@@ -79,11 +40,11 @@ struct Options {
 fn parse_options(
     headers: &HeaderMap,
     query: &HashMap<String, String>,
-    json: Option<&SubmitJson>,
+    json: Option<&JsonOptions>,
     deny_private: bool,
 ) -> Result<Options, ApiError> {
     for k in query.keys() {
-        if !matches!(k.as_str(), "priority" | "webhook_url" | "idempotency_key") {
+        if !OPTION_NAMES.contains(&k.as_str()) {
             return Err(ApiError::bad(format!(
                 "unknown query parameter {k:?}: expected priority, webhook_url or idempotency_key"
             )));
@@ -153,298 +114,118 @@ fn parse_options(
     })
 }
 
-/// What a body that is some other binary file is, from its first bytes.
-fn binary_kind(head: &[u8]) -> Option<&'static str> {
-    match head {
-        [b'r', b'1', b'c', b's', ..] => Some("an .r1cs circuit file, not a witness"),
-        [b'z', b'k', b'e', b'y', ..] => Some("a .zkey proving key, not a witness"),
-        [b'p', b't', b'a', b'u', ..] => Some("a powers-of-tau file, not a witness"),
-        [b'-', b'-', ..] => Some(
-            "a multipart form: send the file itself as the body (curl --data-binary @witness.wtns)",
-        ),
-        _ => None,
-    }
-}
-
-fn not_a_witness(what: &str) -> ApiError {
-    ApiError::invalid(
-        "invalid_witness",
-        format!(
-            "expected a .wtns file (its first bytes are \"wtns\") or JSON (a list of values, \
-             {{\"witness\": [...]}} or {{\"witnesses\": [[...], ...]}}); {what}"
-        ),
-    )
-}
-
-fn witness_error(e: WitnessError) -> ApiError {
-    ApiError::invalid("invalid_witness", e.to_string())
-}
-
-/// Decodes and checks the witnesses of a JSON body (CPU work: call off the runtime).
-fn decode_json(json: SubmitJson, n_vars: usize, cid: &str) -> Result<Vec<Vec<Fr>>, ApiError> {
-    match json {
-        SubmitJson {
-            witness: Some(_),
-            witnesses: Some(_),
-            ..
-        } => Err(ApiError::invalid(
-            "invalid_request",
-            "send either \"witness\" or \"witnesses\", not both",
-        )),
-        SubmitJson {
-            witness: Some(w), ..
-        } => Ok(vec![
-            witness::from_json(&w, n_vars, "witness", cid).map_err(witness_error)?
-        ]),
-        SubmitJson {
-            witnesses: Some(ws),
-            ..
-        } => {
-            if ws.is_empty() || ws.len() > MAX_BATCH {
-                return Err(ApiError::invalid(
-                    "invalid_request",
-                    format!(
-                        "witnesses: expected 1 to {MAX_BATCH} witnesses, got {}",
-                        ws.len()
-                    ),
-                ));
-            }
-            ws.iter()
-                .enumerate()
-                .map(|(i, w)| {
-                    witness::from_json(w, n_vars, &format!("witnesses[{i}]"), cid)
-                        .map_err(witness_error)
-                })
-                .collect()
-        }
-        _ => Err(ApiError::invalid(
-            "invalid_request",
-            "the JSON body needs \"witness\": [decimal strings] or \"witnesses\": [[...], ...]",
-        )),
-    }
-}
-
-/// The witnesses of a submission, checked against the circuit and decoded.
-struct Intake {
-    /// One witness per job.
-    values: Vec<Arc<Vec<Fr>>>,
-    /// A `.wtns` body streamed to this file in the data directory's `tmp/`: it becomes the
-    /// job's witness file by rename. Without one, the values are written as `.wtns` files.
-    wtns_file: Option<PathBuf>,
-}
-
-impl Intake {
-    fn count(&self) -> usize {
-        self.values.len()
-    }
-
-    /// Deletes what was written for a refused submission.
-    fn discard(&self) {
-        if let Some(tmp) = &self.wtns_file {
-            let _ = std::fs::remove_file(tmp);
-        }
-    }
-}
-
-/// `.wtns` bodies up to this size (by their Content-Length) are read into memory and
-/// decoded there; larger ones (or ones of unknown length) stream to disk first.
-const WTNS_IN_MEMORY: u64 = 32 << 20;
-
-/// Writes `bytes` to a new file at `path` and syncs it.
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut f = std::fs::File::create(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
-/// The largest `.wtns` a circuit with `n_vars` signals can have: the header, the field
-/// section, `n_vars` 32-byte values, and slack for extra sections.
-fn wtns_limit(n_vars: u64) -> u64 {
-    n_vars.saturating_mul(32).saturating_add(64 << 10)
-}
-
 /// `POST /v1/circuits/{id}/proofs`: 202 `{"id", "status"}`, or a list of them for a batch.
-/// A `.wtns` body streams to disk (its size bounded by the circuit, not by
-/// `--max-body-bytes`); JSON bodies are read up to `--max-body-bytes`.
+/// The body is read as [`intake`] describes; once it is accepted, storing the jobs runs to
+/// its end even if the client goes away.
 pub async fn submit<S, B>(
     state: Arc<AppState>,
     headers: HeaderMap,
     circuit_id: String,
-    query: HashMap<String, String>,
+    mut query: HashMap<String, String>,
     body: S,
 ) -> Result<Response, ApiError>
 where
     S: Stream<Item = Result<B, warp::Error>> + Send + 'static,
     B: Buf + Send + 'static,
 {
-    let body = super::body::payload(&headers, body).await?;
+    let raw = Upload::raw(&headers, body);
+    let deny = state.cfg.webhook_deny_private;
     let found = async {
         let tenant_id = auth::tenant(&state, &headers).await?;
         let circuit = circuits::find(&state, &tenant_id, &circuit_id).await?;
+        // The query string's and headers' options: a refusal needs no body.
+        parse_options(&headers, &query, None, deny)?;
         Ok::<_, ApiError>((tenant_id, circuit))
     }
     .await;
     let (tenant_id, circuit) = match found {
         Ok(v) => v,
         Err(e) => {
-            body::drain(body).await;
+            raw.drain().await;
             return Err(e);
         }
     };
-    let n_vars = circuit.n_vars as usize;
-    let (head, body) = body::peek(body, 4).await?;
-    if let Some(kind) = binary_kind(&head) {
-        body::drain(body).await;
-        return Err(not_a_witness(&format!("the body is {kind}")));
+    let limit = intake::body_limit(&state, circuit.n_vars);
+    let up = body::file_of(&headers, raw, limit, "the witness body").await?;
+    // A form's option fields count as the query string's (which wins where both say).
+    for (k, v) in &up.fields {
+        if OPTION_NAMES.contains(&k.as_str()) && !query.contains_key(k) {
+            query.insert(k.clone(), v.clone());
+        }
     }
-
-    let (opts, intake, batch) = if head.starts_with(b"wtns") {
-        let opts = parse_options(&headers, &query, None, state.cfg.webhook_deny_private)?;
-        let tmp = state
-            .dirs
-            .tmp
-            .join(format!("submit-{}.wtns", uuid::Uuid::new_v4()));
-        let limit = wtns_limit(circuit.n_vars);
-        let what = format!("a .wtns witness for this circuit ({n_vars} signals)");
-        let cid = circuit_id.clone();
-        let path = tmp.clone();
-        let hide = move |e: WitnessError| {
-            let message = e
-                .to_string()
-                .replace(&path.display().to_string(), "the .wtns body");
-            ApiError::invalid("invalid_witness", message)
-        };
-        let in_memory = body::content_length(&headers).is_some_and(|n| n <= WTNS_IN_MEMORY);
-        let checked = if in_memory {
-            // Held whole (it is small): decoded from memory while it is written and synced.
-            let bytes = body::read_limited(&headers, body, limit, &what).await?;
-            let path = tmp.clone();
-            tokio::task::spawn_blocking(move || {
-                let (values, written) = rayon::join(
-                    || witness::check_wtns_bytes(&bytes, n_vars, &cid),
-                    || write_synced(&path, &bytes),
-                );
-                let values = values.map_err(hide)?;
-                written
-                    .map_err(|e| ApiError::Internal(format!("cannot store the witness: {e}")))?;
-                Ok(values)
-            })
-            .await
-        } else {
-            // Streamed to disk, then read back as the prover reads witnesses.
-            body::stream_to_file(&headers, body, limit, &tmp, &what).await?;
-            let path = tmp.clone();
-            tokio::task::spawn_blocking(move || {
-                witness::check_wtns_file(&path, n_vars, &cid).map_err(hide)
-            })
-            .await
-        };
-        let checked = checked
-            .map_err(|e| ApiError::Internal(format!("witness check thread failed: {e}")))
-            .and_then(|r| r);
-        match checked {
-            Ok(values) => {
-                let intake = Intake {
-                    values: vec![Arc::new(values)],
-                    wtns_file: Some(tmp),
-                };
-                (opts, intake, false)
-            }
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e);
-            }
-        }
-    } else {
-        let limit = state.cfg.max_body_bytes;
-        let bytes = body::read_limited(&headers, body, limit, "the witness body").await?;
-        match without_bom(&bytes).trim_ascii_start().first() {
-            None | Some(b'{') | Some(b'[') => {}
-            Some(_) => {
-                let start: String = String::from_utf8_lossy(&bytes[..bytes.len().min(16)])
-                    .chars()
-                    .flat_map(char::escape_debug)
-                    .collect();
-                return Err(not_a_witness(&format!(
-                    "the body is neither: it starts with \"{start}\""
-                )));
-            }
-        }
-        let Some(json) = parse_submit_json(&bytes)? else {
-            return Err(ApiError::bad(
-                "empty body: send a .wtns file or JSON {\"witness\": [...]} or {\"witnesses\": [[...], ...]}",
-            ));
-        };
-        let opts = parse_options(
-            &headers,
-            &query,
-            Some(&json),
-            state.cfg.webhook_deny_private,
-        )?;
-        let batch = json.witnesses.is_some();
-        let cid = circuit_id.clone();
-        let decoded = tokio::task::spawn_blocking(move || decode_json(json, n_vars, &cid))
-            .await
-            .map_err(|e| ApiError::Internal(format!("witness check thread failed: {e}")))??;
-        let intake = Intake {
-            values: decoded.into_iter().map(Arc::new).collect(),
-            wtns_file: None,
-        };
-        (opts, intake, batch)
+    let intake = intake::take(&state, up, &circuit_id, circuit.n_vars as usize).await?;
+    let refused = |intake: &Intake, e: ApiError| {
+        intake.discard();
+        Err(e)
     };
-
-    // What an idempotency key stands for: the circuit, the options and the witness values
-    // (however they were encoded).
-    let digest = match &opts.idempotency_key {
+    let opts = match parse_options(&headers, &query, intake.json_options.as_ref(), deny) {
+        Ok(o) => o,
+        Err(e) => return refused(&intake, e),
+    };
+    let digests = match &opts.idempotency_key {
         None => None,
-        Some(_) => {
-            let mut h = Sha256::new();
-            h.update(circuit_id.as_bytes());
-            h.update(opts.priority.to_le_bytes());
-            h.update(opts.webhook_url.as_deref().unwrap_or("").as_bytes());
-            let values = intake.values.clone();
-            let digest = tokio::task::spawn_blocking(move || {
-                h.update([u8::from(batch)]);
-                for w in &values {
-                    h.update((w.len() as u64).to_le_bytes());
-                    for v in w.iter() {
-                        h.update(v.into_bigint().to_bytes_le());
-                    }
-                }
-                hex::encode(h.finalize())
-            })
-            .await;
-            match digest {
-                Ok(d) => Some(d),
-                Err(e) => {
-                    intake.discard();
-                    return Err(ApiError::Internal(format!("hashing thread failed: {e}")));
-                }
-            }
-        }
+        Some(_) => match Digests::of(&circuit_id, &opts, &intake).await {
+            Ok(d) => Some(d),
+            Err(e) => return refused(&intake, e),
+        },
     };
-    if let (Some(key), Some(digest)) = (&opts.idempotency_key, &digest) {
-        let replayed = replay(&state, &tenant_id, key, digest).await;
-        if !matches!(replayed, Ok(None)) {
-            intake.discard();
-        }
-        if let Some(resp) = replayed? {
-            return Ok(resp);
+    if let (Some(key), Some(d)) = (&opts.idempotency_key, &digests) {
+        match replay(&state, &tenant_id, key, d).await {
+            Ok(None) => {}
+            Ok(Some(resp)) => {
+                intake.discard();
+                return Ok(resp);
+            }
+            Err(e) => return refused(&intake, e),
         }
     }
+    let checked = Checked {
+        tenant_id,
+        circuit,
+        opts,
+        digests,
+    };
+    // Spawned: a client that hangs up now does not leave files or jobs half stored.
+    tokio::spawn(commit(state, checked, intake))
+        .await
+        .map_err(|e| ApiError::Internal(format!("the submission task failed: {e}")))?
+}
 
-    // Store the witnesses (synced) before taking the lock.
+/// A checked submission on its way into the store.
+struct Checked {
+    tenant_id: String,
+    circuit: Circuit,
+    opts: Options,
+    digests: Option<Digests>,
+}
+
+/// Stores a checked submission: its witness files (synced), then, under the submission
+/// lock and after the idempotency and quota checks, its jobs in one commit; then queues
+/// them. On any refusal or failure nothing stays behind.
+async fn commit(
+    state: Arc<AppState>,
+    checked: Checked,
+    intake: Intake,
+) -> Result<Response, ApiError> {
+    let Checked {
+        tenant_id,
+        circuit,
+        opts,
+        digests,
+    } = checked;
     let now = now_ms();
+    let batch = intake.batch;
     let batch_id = batch.then(|| uuid::Uuid::new_v4().to_string());
-    let jobs: Vec<NewJob> = (0..intake.count())
+    let jobs: Vec<NewJob> = intake
+        .values
+        .iter()
         .map(|_| {
             let id = uuid::Uuid::new_v4().to_string();
             NewJob {
                 witness_path: state.dirs.witness(&id).display().to_string(),
                 id,
                 tenant_id: tenant_id.clone(),
-                circuit_id: circuit_id.clone(),
+                circuit_id: circuit.id.clone(),
                 batch_id: batch_id.clone(),
                 priority: opts.priority,
                 webhook_url: opts.webhook_url.clone(),
@@ -459,8 +240,10 @@ where
     let values = intake.values.clone();
     let stored = tokio::task::spawn_blocking(move || {
         match &intake.wtns_file {
-            Some(tmp) => std::fs::rename(tmp, &to_write[0])
-                .map_err(|e| format!("cannot move the witness into place: {e}"))?,
+            Some(tmp) => std::fs::rename(tmp, &to_write[0]).map_err(|e| {
+                let _ = std::fs::remove_file(tmp);
+                format!("cannot move the witness into place: {e}")
+            })?,
             None => {
                 for (p, w) in to_write.iter().zip(&intake.values) {
                     witness::store(Path::new(p), w).map_err(|e| e.to_string())?;
@@ -473,7 +256,8 @@ where
             .map_err(|e| format!("cannot sync the witness directory: {e}"))
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("witness write thread failed: {e}")))?;
+    .map_err(|e| format!("witness write thread failed: {e}"))
+    .and_then(|r| r);
     let remove_witnesses = || {
         for p in &paths {
             let _ = std::fs::remove_file(p);
@@ -484,66 +268,72 @@ where
         return Err(ApiError::Internal(format!("cannot store the witness: {e}")));
     }
 
-    let accepted: Vec<Accepted> = jobs
+    let ids: Vec<AcceptedJob> = jobs
         .iter()
-        .map(|j| Accepted {
+        .map(|j| AcceptedJob {
             id: j.id.clone(),
             status: "queued".into(),
         })
         .collect();
     let response_text = if batch {
-        serde_json::to_string(&accepted)
+        serde_json::to_string(&ids)
     } else {
-        serde_json::to_string(&accepted[0])
-    }
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-
-    let guard = state.submit_lock.lock().await;
-    // Idempotency again, under the lock (a concurrent twin may have won).
-    if let (Some(key), Some(digest)) = (&opts.idempotency_key, &digest) {
-        if let Some(resp) = replay(&state, &tenant_id, key, digest).await? {
-            drop(guard);
-            remove_witnesses();
-            return Ok(resp);
-        }
-    }
-    if let Err(e) = check_quotas(&state, &tenant_id, jobs.len() as u64).await {
-        drop(guard);
-        remove_witnesses();
-        return Err(e);
-    }
-    if state
-        .store
-        .get_circuit(&tenant_id, &circuit_id)
-        .await?
-        .is_none()
-    {
-        drop(guard);
-        remove_witnesses();
-        return Err(ApiError::NotFound(format!(
-            "circuit {circuit_id} was deleted"
-        )));
-    }
-    let idem = opts
-        .idempotency_key
-        .as_ref()
-        .zip(digest)
-        .map(|(key, request_digest)| IdempotencyRecord {
-            tenant_id: tenant_id.clone(),
-            key: key.clone(),
-            request_digest,
-            response: response_text.clone(),
-            created_at: now,
-        });
-    let seqs = match state.store.insert_jobs(&jobs, idem.as_ref()).await {
-        Ok(seqs) => seqs,
+        serde_json::to_string(&ids[0])
+    };
+    let response_text = match response_text {
+        Ok(t) => t,
         Err(e) => {
-            drop(guard);
             remove_witnesses();
-            return Err(e.into());
+            return Err(ApiError::Internal(e.to_string()));
         }
     };
+
+    let guard = state.submit_lock.lock().await;
+    let inserted = async {
+        // Idempotency again, under the lock (a concurrent twin may have won).
+        if let (Some(key), Some(d)) = (&opts.idempotency_key, &digests) {
+            if let Some(resp) = replay(&state, &tenant_id, key, d).await? {
+                return Ok(Err(resp));
+            }
+        }
+        check_quotas(&state, &tenant_id, jobs.len() as u64).await?;
+        if state
+            .store
+            .get_circuit(&tenant_id, &circuit.id)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::NotFound(format!(
+                "circuit {} was deleted",
+                circuit.id
+            )));
+        }
+        let idem = opts
+            .idempotency_key
+            .as_ref()
+            .zip(digests.as_ref())
+            .map(|(key, d)| IdempotencyRecord {
+                tenant_id: tenant_id.clone(),
+                key: key.clone(),
+                request_digest: d.current.clone(),
+                response: response_text.clone(),
+                created_at: now,
+            });
+        Ok(Ok(state.store.insert_jobs(&jobs, idem.as_ref()).await?))
+    }
+    .await;
     drop(guard);
+    let seqs = match inserted {
+        Ok(Ok(seqs)) => seqs,
+        Ok(Err(replayed)) => {
+            remove_witnesses();
+            return Ok(replayed);
+        }
+        Err(e) => {
+            remove_witnesses();
+            return Err(e);
+        }
+    };
 
     // Committed: now (and only now) the jobs exist. Their values go to the prover in
     // memory where they fit (it reads the stored files otherwise).
@@ -562,8 +352,59 @@ where
         .metrics
         .jobs_submitted
         .fetch_add(jobs.len() as u64, std::sync::atomic::Ordering::Relaxed);
-    tracing::info!(tenant = %tenant_id, circuit = %circuit_id, jobs = jobs.len(), "jobs accepted");
+    tracing::info!(tenant = %tenant_id, circuit = %circuit.id, jobs = jobs.len(), "jobs accepted");
     Ok(accepted_response(&response_text, !batch, false))
+}
+
+/// What an idempotency key stands for. `current` (recorded for new keys): the circuit,
+/// the options and the witness values however they were encoded, each field
+/// length-prefixed. `legacy`: what records written before `current` existed stand for
+/// (the circuit, the options and the body's bytes), so their retries still replay.
+struct Digests {
+    current: String,
+    legacy: String,
+}
+
+/// Marks digests of the current kind.
+const DIGEST_V2: &str = "v2:";
+
+impl Digests {
+    async fn of(circuit_id: &str, opts: &Options, intake: &Intake) -> Result<Digests, ApiError> {
+        let webhook = opts.webhook_url.clone().unwrap_or_default();
+        let mut legacy = Sha256::new();
+        legacy.update(circuit_id.as_bytes());
+        legacy.update(opts.priority.to_le_bytes());
+        legacy.update(webhook.as_bytes());
+        legacy.update(intake.body_sha256.as_bytes());
+        let legacy = hex::encode(legacy.finalize());
+
+        let mut h = Sha256::new();
+        for field in [circuit_id.as_bytes(), webhook.as_bytes()] {
+            h.update((field.len() as u64).to_le_bytes());
+            h.update(field);
+        }
+        h.update(opts.priority.to_le_bytes());
+        h.update([u8::from(intake.batch)]);
+        let values = intake.values.clone();
+        let current = tokio::task::spawn_blocking(move || {
+            h.update((values.len() as u64).to_le_bytes());
+            for w in &values {
+                h.update((w.len() as u64).to_le_bytes());
+                for v in w.iter() {
+                    h.update(v.into_bigint().to_bytes_le());
+                }
+            }
+            format!("{DIGEST_V2}{}", hex::encode(h.finalize()))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("hashing thread failed: {e}")))?;
+        Ok(Digests { current, legacy })
+    }
+
+    /// Whether a record's digest stands for this request.
+    fn matches(&self, recorded: &str) -> bool {
+        recorded == self.current || (!recorded.starts_with(DIGEST_V2) && recorded == self.legacy)
+    }
 }
 
 fn accepted_response(text: &str, single: bool, replayed: bool) -> Response {
@@ -587,7 +428,7 @@ async fn replay(
     state: &AppState,
     tenant_id: &str,
     key: &str,
-    digest: &str,
+    digests: &Digests,
 ) -> Result<Option<Response>, ApiError> {
     let not_before = now_ms() - state.idempotency_ttl_ms();
     let Some(rec) = state
@@ -597,7 +438,7 @@ async fn replay(
     else {
         return Ok(None);
     };
-    if rec.request_digest != digest {
+    if !digests.matches(&rec.request_digest) {
         return Err(ApiError::Conflict {
             code: "idempotency_key_reused",
             message: format!(
@@ -699,7 +540,8 @@ pub async fn show(
                 return Err(e);
             }
         };
-        if job.status.is_final() || tokio::time::Instant::now() >= deadline {
+        let stopping = state.stopping.load(std::sync::atomic::Ordering::Acquire);
+        if job.status.is_final() || stopping || tokio::time::Instant::now() >= deadline {
             if job.status.is_final() {
                 state.sched.notify(&id);
             }
@@ -727,7 +569,7 @@ pub async fn list(
             "circuit_id" => f.circuit_id = Some(v.clone()),
             "batch_id" => f.batch_id = Some(v.clone()),
             "before" => {
-                if find_job(&state, &tenant_id, v).await.is_err() {
+                if state.store.job_seq(&tenant_id, v).await?.is_none() {
                     return Err(ApiError::bad(format!(
                         "before={v:?}: expected the id of one of this tenant's proof jobs \
                          (the last one of the previous page)"
@@ -800,7 +642,7 @@ pub async fn cancel(
             state.sched.remove(&id);
             state.handoff.take(&id);
             state.sched.notify(&id);
-            let _ = std::fs::remove_file(&job.witness_path);
+            let _ = std::fs::remove_file(state.dirs.witness(&id));
             if webhook.is_some() {
                 state.webhook_wake.notify_one();
             }

@@ -141,9 +141,10 @@ pub async fn show(
     Ok(json_response(StatusCode::OK, &tenant_json(&t)))
 }
 
-/// `PATCH /v1/tenants/{id}` (admin): changes the name and/or the quotas (a `quotas`
-/// object replaces all three; a quota left out or null is the server's default). Applies to
-/// submissions from now on; jobs already accepted stay.
+/// `PATCH /v1/tenants/{id}` (admin): changes the name and/or the quotas. A `quotas` object
+/// replaces all three (a quota left out of it, or null, is the server's default); `quotas`
+/// itself left out or null changes none. Applies to submissions from now on; jobs already
+/// accepted stay.
 pub async fn update(
     state: Arc<AppState>,
     headers: HeaderMap,
@@ -152,17 +153,22 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     auth::admin(&state, &headers).await?;
     let change: TenantChange = parse_json_body(&body, "tenant change")?.unwrap_or_default();
+    if let Some(name) = &change.name {
+        check_name(name)?;
+    }
+    if let Some(quotas) = &change.quotas {
+        check_quotas(quotas)?;
+    }
+    // Read, changed and written under the submission lock: concurrent changes do not undo
+    // each other, and no quota check runs half on the old values.
+    let guard = state.submit_lock.lock().await;
     let mut t = find_tenant(&state, &id).await?;
     if let Some(name) = change.name {
-        check_name(&name)?;
         t.name = name;
     }
     if let Some(quotas) = change.quotas {
-        check_quotas(&quotas)?;
         t.quotas = quotas;
     }
-    // Under the submission lock, so no quota check runs half on the old values.
-    let guard = state.submit_lock.lock().await;
     let updated = state.store.update_tenant(&t).await?;
     drop(guard);
     if !updated {

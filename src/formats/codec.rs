@@ -206,6 +206,12 @@ pub fn from_decimal<F: PrimeField>(s: &str) -> Option<F> {
     if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
+    // Longer than any value below the modulus: refused before the (quadratic) parse.
+    let max_digits = (F::MODULUS_BIT_SIZE as usize * 30_103).div_ceil(100_000);
+    let digits = s.trim_start_matches('0');
+    if digits.len() > max_digits {
+        return None;
+    }
     let v = BigUint::parse_bytes(s.as_bytes(), 10)?;
     let m: BigUint = F::MODULUS.into();
     if v >= m {
@@ -222,6 +228,9 @@ pub fn from_integer_text<F: PrimeField>(s: &str) -> Option<F> {
         return from_decimal(s);
     };
     if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    if digits.trim_start_matches('0').len() > (F::MODULUS_BIT_SIZE as usize).div_ceil(4) {
         return None;
     }
     let v = BigUint::parse_bytes(digits.as_bytes(), 16)?;
@@ -323,6 +332,22 @@ mod tests {
             None
         );
         assert_eq!(from_integer_text::<Fr>(&m.to_string()), None);
+        // Leading zeros are fine; a long run of digits is refused without being parsed.
+        assert_eq!(
+            from_integer_text::<Fr>(&format!("{}7", "0".repeat(1000))),
+            Some(Fr::from(7u64))
+        );
+        assert_eq!(
+            from_integer_text::<Fr>(&format!("0x{}7", "0".repeat(1000))),
+            Some(Fr::from(7u64))
+        );
+        // (Parsed, ten million digits would take hours: this test would hang.)
+        let huge = "9".repeat(10_000_000);
+        assert_eq!(from_integer_text::<Fr>(&huge), None);
+        assert_eq!(from_integer_text::<Fr>(&format!("0x{huge}")), None);
+        let p_minus_1 = (&m - 1u8).to_string();
+        assert_eq!(p_minus_1.len(), 77);
+        assert_eq!(from_integer_text::<Fr>(&p_minus_1), Some(-Fr::one()));
     }
 
     #[test]

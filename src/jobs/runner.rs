@@ -1,11 +1,8 @@
 //! Runs jobs: the dispatcher takes jobs from the queue as workers free up, each job proves
 //! on a blocking thread (never on the async runtime), and its outcome is committed to the
 //! store (with its webhook delivery) before anyone is told.
-//!
-//! A job's proof starts as soon as the job leaves the queue, from the witness its
-//! submission handed over in memory when there is one; marking the job running is
-//! committed meanwhile, and the outcome is recorded only for a job so marked.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -59,45 +56,60 @@ pub async fn dispatch(state: Arc<AppState>) {
     }
 }
 
-/// Runs one job to its end.
+/// How long a job whose start could not be recorded waits before it is queued again.
+const MARK_RETRY: Duration = Duration::from_secs(1);
+
+/// Runs one job to its end: records it as running, proves it on a blocking thread (from
+/// the witness its submission handed over, or its stored file), records the outcome.
 async fn run_job(state: Arc<AppState>, q: QueuedJob) {
     let span = tracing::info_span!("job", id = %q.id, tenant = %q.tenant_id);
     async {
         let id = q.id.clone();
-        tracing::info!(circuit = %q.circuit_id, "proving");
-        let handed = state.handoff.take(&id);
-        let st = state.clone();
-        let blocking_span = tracing::Span::current();
-        let proving = tokio::task::spawn_blocking(move || {
-            let _g = blocking_span.enter();
-            prove_job(&st, &q, handed)
-        });
-        let marked = state.store.mark_running(&id, now_ms()).await;
-        if let Ok(Some(job)) = &marked {
-            if job.cancel_requested {
-                // Asked before a restart interrupted it: it ends as cancelled.
-                state.sched.request_cancel(&id);
-            }
-            state.sched.notify(&id);
-            tracing::debug!(attempt = job.attempts, "marked running");
+        // Starts are recorded under the read side of `marks`: an orderly stop takes the
+        // write side, so no start is recorded after it has put running jobs back.
+        let marks = state.marks.read().await;
+        if state.stopping.load(Ordering::Acquire) {
+            // Still queued in the store: it runs at the next start.
+            state.sched.finished(&id);
+            return;
         }
-        // Awaited whatever the mark's fate: the worker's permit covers the proof.
-        let res = proving.await;
+        let marked = state.store.mark_running(&id, now_ms()).await;
+        drop(marks);
         let job = match marked {
             Ok(Some(job)) => job,
             Ok(None) => {
-                tracing::info!("job is no longer queued (cancelled); its proof is discarded");
+                tracing::info!("job is no longer queued (cancelled); skipped");
+                state.handoff.take(&id);
                 state.sched.finished(&id);
                 return;
             }
             Err(e) => {
-                // Not recorded as started: it stays queued in the store and runs after a
-                // restart.
-                tracing::error!(error = %e, "cannot mark the job running; it stays queued");
+                // Not started: it stays queued in the store; queued again here shortly.
+                tracing::error!(error = %e, retry_in_ms = MARK_RETRY.as_millis() as u64, "cannot mark the job running; it stays queued");
                 state.sched.finished(&id);
+                let st = state.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(MARK_RETRY).await;
+                    st.sched.push(q);
+                });
                 return;
             }
         };
+        if job.cancel_requested {
+            // Asked before a restart interrupted it: it ends as cancelled.
+            state.sched.request_cancel(&id);
+        }
+        state.sched.notify(&id);
+        tracing::info!(circuit = %job.circuit_id, attempt = job.attempts, "proving");
+        let handed = state.handoff.take(&id);
+        let st = state.clone();
+        let j = job.clone();
+        let blocking_span = tracing::Span::current();
+        let res = tokio::task::spawn_blocking(move || {
+            let _g = blocking_span.enter();
+            prove_job(&st, &j, handed)
+        })
+        .await;
         let result = match res {
             Ok(r) => r,
             Err(e) => Err(Failure {
@@ -113,12 +125,36 @@ async fn run_job(state: Arc<AppState>, q: QueuedJob) {
     .await
 }
 
+/// Ends a job a previous process left running that must not run again: cancelled if it
+/// was asked to be, else failed as interrupted too often. Recorded as any job's end (with
+/// its webhook; its witness removed).
+pub async fn end_interrupted(state: &Arc<AppState>, job: &Job) {
+    let failure = if job.cancel_requested {
+        state.sched.request_cancel(&job.id);
+        Failure {
+            code: "cancelled",
+            message: "cancelled".into(),
+            device_ms: 0,
+            devices: Vec::new(),
+        }
+    } else {
+        let n = job.attempts;
+        tracing::warn!(job = %job.id, attempts = n, "job failed: the server stopped too often while proving it");
+        Failure {
+            code: "interrupted",
+            message: format!(
+                "the server stopped while proving this job {n} time{}; it is not retried again",
+                if n == 1 { "" } else { "s" }
+            ),
+            device_ms: 0,
+            devices: Vec::new(),
+        }
+    };
+    finish(state, job, Err(failure)).await;
+}
+
 /// Proves one job (blocking), from the `handed` witness or else its stored file.
-fn prove_job(
-    state: &AppState,
-    job: &QueuedJob,
-    handed: Option<Arc<Vec<Fr>>>,
-) -> Result<Proved, Failure> {
+fn prove_job(state: &AppState, job: &Job, handed: Option<Arc<Vec<Fr>>>) -> Result<Proved, Failure> {
     let started = Instant::now();
     let fail = |code, message: String| Failure {
         code,
@@ -310,8 +346,11 @@ async fn finish(state: &Arc<AppState>, job: &Job, result: Result<Proved, Failure
             .proof_latency
             .observe((finished_at - job.created_at).max(0) as f64 / 1e3);
     }
-    if let Err(e) = std::fs::remove_file(&job.witness_path) {
-        tracing::warn!(error = %e, path = %job.witness_path, "cannot remove the finished job's witness");
+    let witness = state.dirs.witness(&job.id);
+    if let Err(e) = std::fs::remove_file(&witness) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(error = %e, path = %witness.display(), "cannot remove the finished job's witness");
+        }
     }
     state.sched.finished(&job.id);
     if webhook.is_some() {

@@ -117,6 +117,13 @@ impl Scheduler {
         }
     }
 
+    /// Wakes every client waiting on any job (an orderly stop answers them all).
+    pub fn notify_all(&self) {
+        for (_, n) in lock(&self.watchers).drain() {
+            n.notify_waiters();
+        }
+    }
+
     /// A wake-up for changes of `id`: enable the returned `Notify`'s `notified()` future
     /// before reading the job, then await it.
     pub fn watch(&self, id: &str) -> Arc<Notify> {

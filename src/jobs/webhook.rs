@@ -13,9 +13,10 @@
 //! host name is resolved at each delivery with such addresses left out (so a name that
 //! resolves inward, now or later, is never connected to).
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tracing::Instrument;
@@ -30,12 +31,14 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest delay between attempts.
 const MAX_BACKOFF_MS: u64 = 600_000;
 
-/// Whether `ip` is a public unicast address (not loopback, private, link-local, shared,
-/// documentation, multicast, unspecified or broadcast; IPv4-mapped IPv6 as its IPv4).
+/// Whether `ip` is a public unicast address: not loopback, private, link-local,
+/// site-local, shared, documentation, benchmarking, multicast, unspecified, broadcast or
+/// reserved; IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4) are
+/// judged by it.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -45,51 +48,64 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_documentation()
                 || a == 0
                 || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
+                || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
                 || (a == 198 && (b == 18 || b == 19)) // benchmarking
                 || a >= 240) // reserved
         }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public(IpAddr::V4(v4)),
-            None => {
-                !(v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || v6.is_unique_local()
-                    || v6.is_unicast_link_local())
+        IpAddr::V6(v6) => {
+            if v6.is_loopback() || v6.is_unspecified() {
+                return false;
             }
-        },
+            let embedded = |hi: u16, lo: u16| {
+                let [h1, h2] = hi.to_be_bytes();
+                let [l1, l2] = lo.to_be_bytes();
+                is_public(IpAddr::V4(Ipv4Addr::new(h1, h2, l1, l2)))
+            };
+            let seg = v6.segments();
+            match seg {
+                // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d).
+                [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0, 0, hi, lo] => embedded(hi, lo),
+                // NAT64, well-known prefix (64:ff9b::/96).
+                [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => embedded(hi, lo),
+                // NAT64 local-use prefix (64:ff9b:1::/48).
+                [0x64, 0xff9b, 1, ..] => false,
+                // 6to4 (2002:a.b.c.d::/48).
+                [0x2002, hi, lo, ..] => embedded(hi, lo),
+                // Documentation (2001:db8::/32).
+                [0x2001, 0xdb8, ..] => false,
+                _ => {
+                    !(v6.is_multicast()
+                        || v6.is_unique_local()
+                        || v6.is_unicast_link_local()
+                        || (seg[0] & 0xffc0) == 0xfec0) // site-local (deprecated)
+                }
+            }
+        }
     }
 }
 
-/// The host of an `http(s)://` URL, without brackets or port.
-fn url_host(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    if let Some(v6) = host_port.strip_prefix('[') {
-        return v6.split_once(']').map(|(h, _)| h);
-    }
-    Some(host_port.rsplit_once(':').map_or(host_port, |(h, _)| h))
-}
-
-/// Checks a webhook URL at submission when only public receivers are allowed: an address
-/// or `localhost` that is not public is refused (other names are checked at delivery).
+/// Checks a webhook URL at submission when only public receivers are allowed: a URL whose
+/// host is a non-public address (however it is written: `127.1`, `2130706433`, `[::1]`)
+/// or `localhost` is refused. Host names are checked when they are resolved, at delivery.
 pub fn check_target(url: &str, deny_private: bool) -> Result<(), String> {
     if !deny_private {
         return Ok(());
     }
-    let host = url_host(url).unwrap_or("");
-    let inward = match host.parse::<IpAddr>() {
-        Ok(ip) => !is_public(ip),
-        Err(_) => {
-            let h = host.trim_end_matches('.').to_ascii_lowercase();
+    let parsed = url::Url::parse(url).map_err(|e| format!("webhook_url {url:?}: {e}"))?;
+    let inward = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => !is_public(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => !is_public(IpAddr::V6(ip)),
+        Some(url::Host::Domain(d)) => {
+            let h = d.trim_end_matches('.').to_ascii_lowercase();
             h == "localhost" || h.ends_with(".localhost")
         }
+        None => true,
     };
     if inward {
         return Err(format!(
-            "webhook_url {url:?}: {host} is not a public address, and this server only \
-             delivers webhooks to public ones"
+            "webhook_url {url:?}: {} is not a public address, and this server only \
+             delivers webhooks to public ones",
+            parsed.host_str().unwrap_or("")
         ));
     }
     Ok(())
@@ -115,44 +131,72 @@ impl ureq::Resolver for PublicOnly {
     }
 }
 
-/// Delivers due webhooks forever.
+/// Most deliveries attempted at once.
+const MAX_IN_FLIGHT: usize = 64;
+
+/// Delivers due webhooks forever: each attempt runs on its own, so a receiver that is slow
+/// to answer delays only its own deliveries (up to [`MAX_IN_FLIGHT`] at once).
 pub async fn deliver(state: Arc<AppState>) {
-    let mut builder = ureq::AgentBuilder::new().timeout(TIMEOUT).redirects(0);
-    if state.cfg.webhook_deny_private {
-        builder = builder.resolver(PublicOnly);
-    }
-    let agent = builder.build();
+    let agent = agent(state.cfg.webhook_deny_private);
+    let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
     loop {
-        let due = match state.store.due_webhooks(now_ms(), 32).await {
+        let busy = lock(&in_flight).len();
+        let due = match state
+            .store
+            .due_webhooks(now_ms(), (MAX_IN_FLIGHT + busy) as u32)
+            .await
+        {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read pending webhooks");
                 Vec::new()
             }
         };
-        if due.is_empty() {
-            let wait = match state.store.next_webhook_at().await {
-                Ok(Some(at)) => (at - now_ms()).clamp(10, 5_000) as u64,
-                _ => 5_000,
-            };
-            let _ =
-                tokio::time::timeout(Duration::from_millis(wait), state.webhook_wake.notified())
-                    .await;
+        let mut started = 0;
+        for w in due {
+            let mut flying = lock(&in_flight);
+            if flying.len() >= MAX_IN_FLIGHT || !flying.insert(w.id) {
+                continue;
+            }
+            drop(flying);
+            started += 1;
+            let (st, agent, flying) = (state.clone(), agent.clone(), in_flight.clone());
+            let span = tracing::info_span!("webhook", job = %w.job_id, delivery = w.id, attempt = w.attempts + 1);
+            tokio::spawn(
+                async move {
+                    let id = w.id;
+                    attempt(&st, agent, w).await;
+                    lock(&flying).remove(&id);
+                    st.webhook_wake.notify_one();
+                }
+                .instrument(span),
+            );
+        }
+        if started > 0 {
             continue;
         }
-        let tasks: Vec<_> = due
-            .into_iter()
-            .map(|w| {
-                let st = state.clone();
-                let agent = agent.clone();
-                let span = tracing::info_span!("webhook", job = %w.job_id, delivery = w.id, attempt = w.attempts + 1);
-                tokio::spawn(async move { attempt(&st, agent, w).await }.instrument(span))
-            })
-            .collect();
-        for t in tasks {
-            let _ = t.await;
-        }
+        // Nothing new to start: sleep until the next one is due, a new one is stored, or an
+        // attempt ends (what is due now is already being attempted).
+        let wait = match state.store.next_webhook_at().await {
+            Ok(Some(at)) if at > now_ms() => (at - now_ms()).clamp(10, 5_000) as u64,
+            _ => 5_000,
+        };
+        let _ =
+            tokio::time::timeout(Duration::from_millis(wait), state.webhook_wake.notified()).await;
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The HTTP client deliveries go through (only to public addresses with `deny_private`).
+fn agent(deny_private: bool) -> ureq::Agent {
+    let mut builder = ureq::AgentBuilder::new().timeout(TIMEOUT).redirects(0);
+    if deny_private {
+        builder = builder.resolver(PublicOnly);
+    }
+    builder.build()
 }
 
 async fn attempt(state: &AppState, agent: ureq::Agent, w: Webhook) {
@@ -285,6 +329,10 @@ mod tests {
             "http://localhost:8080",
             "http://api.LOCALHOST./x",
             "http://169.254.169.254/latest/meta-data",
+            "http://127.1:9000/",
+            "http://2130706433/",
+            "http://0x7f000001/",
+            "http://[::ffff:7f00:1]/",
         ] {
             assert!(check_target(url, true).is_err(), "{url}");
             assert!(check_target(url, false).is_ok(), "{url}");
@@ -294,7 +342,27 @@ mod tests {
         }
         let e = ureq::Resolver::resolve(&PublicOnly, "localhost:80").unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied, "{e}");
-        assert_eq!(url_host("http://[fe80::1]:80/x"), Some("fe80::1"));
-        assert_eq!(url_host("https://a.b:1/x"), Some("a.b"));
+    }
+
+    #[test]
+    fn deliveries_never_connect_inward_when_private_targets_are_denied() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let e = agent(true).post(&url).send_string("{}").unwrap_err();
+        assert!(e.to_string().contains("non-public"), "{e}");
+        assert!(listener.accept().is_err(), "a connection was made");
+        // The same agent without the restriction does connect.
+        let open = std::thread::spawn(move || agent(false).post(&url).send_string("{}").is_ok());
+        let t0 = std::time::Instant::now();
+        while listener.accept().is_err() {
+            assert!(
+                t0.elapsed() < std::time::Duration::from_secs(10),
+                "no connection"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        drop(listener);
+        let _ = open.join();
     }
 }

@@ -2,7 +2,9 @@
 //! against the circuit (length nVars, value 0 the constant 1, values below the field
 //! modulus) before a job is accepted, and stored as `.wtns` files for the prover.
 
+use std::io::Write;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use ark_ff::One;
 
@@ -69,12 +71,48 @@ fn check(values: &[Fr], n_vars: usize, at: &str, circuit: &str) -> Result<(), Wi
     Ok(())
 }
 
+/// Runs `f` on the threads that decode submitted witnesses: a pool of their own, so a
+/// submission's decoding never queues behind the proofs on rayon's global pool (the MSMs
+/// and NTTs). Should that pool fail to start, `f` runs where it is called.
+fn on_intake_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("kiln-intake-{i}"))
+            .build()
+            .map_err(|e| tracing::warn!(error = %e, "no witness intake pool; using the global one"))
+            .ok()
+    });
+    match pool {
+        Some(p) => p.install(f),
+        None => f(),
+    }
+}
+
 /// Checks a `.wtns` file (a request body streamed to disk) against the circuit, reading it
-/// as the prover will; returns its values.
+/// as the prover will; returns its values. Blocking.
 pub fn check_wtns_file(path: &Path, n_vars: usize, circuit: &str) -> Result<Vec<Fr>, WitnessError> {
-    let w = read_wtns::<Bn254>(path)?;
+    let w = on_intake_pool(|| read_wtns::<Bn254>(path))?;
     check(&w.values, n_vars, "the .wtns witness", circuit)?;
     Ok(w.values)
+}
+
+/// A `.wtns` body held in memory, checked while it is written: its values, and whether the
+/// copy at `path` was written and synced. Blocking.
+pub fn check_and_write(
+    bytes: &[u8],
+    path: &Path,
+    n_vars: usize,
+    circuit: &str,
+) -> (Result<Vec<Fr>, WitnessError>, std::io::Result<()>) {
+    let write = || {
+        let mut f = std::fs::File::create(path)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    };
+    on_intake_pool(|| rayon::join(|| check_wtns_bytes(bytes, n_vars, circuit), write))
 }
 
 /// Checks a `.wtns` held in memory (a request body, "the .wtns body" in messages) against
@@ -84,7 +122,7 @@ pub fn check_wtns_bytes(
     n_vars: usize,
     circuit: &str,
 ) -> Result<Vec<Fr>, WitnessError> {
-    let w = read_wtns_bytes::<Bn254>(bytes, "the .wtns body")?;
+    let w = on_intake_pool(|| read_wtns_bytes::<Bn254>(bytes, "the .wtns body"))?;
     check(&w.values, n_vars, "the .wtns witness", circuit)?;
     Ok(w.values)
 }

@@ -90,6 +90,8 @@ pub struct Snapshot {
     pub devices: Vec<(String, f64, u64, u64)>,
     /// Resident proving keys.
     pub resident_keys: u64,
+    /// Bytes of queued jobs' witnesses held in memory for the prover.
+    pub handoff_bytes: u64,
     /// Seconds since start.
     pub uptime_secs: f64,
 }
@@ -165,6 +167,12 @@ impl Metrics {
             "kiln_resident_keys",
             "Proving keys resident on devices.",
             s.resident_keys as f64,
+        );
+        gauge(
+            &mut out,
+            "kiln_witness_handoff_bytes",
+            "Bytes of queued jobs' witnesses held in memory for the prover.",
+            s.handoff_bytes as f64,
         );
         counter(
             &mut out,

@@ -30,6 +30,9 @@ use crate::jobs::keycache::KeyCache;
 use crate::jobs::scheduler::{now_ms, Scheduler};
 use crate::store::{SqliteStore, Store, StoreError};
 
+/// How long open requests may run on once an orderly stop is signalled.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
 /// Meta key of the generated admin key's hash.
 const ADMIN_HASH_KEY: &str = "admin_key_sha256";
 
@@ -141,10 +144,13 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         sched: Scheduler::new(Duration::from_secs(cfg.aging_secs)),
         keys: KeyCache::new(cfg.key_cache),
         handoff: WitnessHandoff::new(cfg.witness_memory_bytes),
+        intake: crate::api::intake::intake_budget(),
         metrics: Default::default(),
         submit_lock: Mutex::new(()),
         webhook_wake: Notify::new(),
         ready: Default::default(),
+        stopping: Default::default(),
+        marks: Default::default(),
         started: Instant::now(),
         device,
         admin_key_hash,
@@ -153,16 +159,19 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         cfg: cfg.clone(),
     });
 
-    // Recovery: jobs a previous process left running go back in the queue.
-    let (requeued, failed) = store.recover_running(cfg.max_attempts, now_ms()).await?;
-    for id in &failed {
-        tracing::warn!(job = %id, "job failed: the server stopped too often while proving it");
+    // Recovery: jobs a previous process left running go back in the queue, but for those
+    // asked to cancel or interrupted too often, which end now.
+    let (requeued, to_end) = store.recover_running(cfg.max_attempts).await?;
+    for job in &to_end {
+        crate::jobs::runner::end_interrupted(&state, job).await;
     }
     let queued = store.queued_jobs().await?;
+    let orphans = remove_orphan_witnesses(&state.dirs, &queued);
     tracing::info!(
         requeued = requeued.len(),
-        failed = failed.len(),
+        ended = to_end.len(),
         queued = queued.len(),
+        orphan_witnesses = orphans,
         "recovered jobs from the store"
     );
     for q in queued {
@@ -171,7 +180,10 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
 
     let routes = crate::api::routes(state.clone());
     reset_stop_signals();
-    let shutdown = async {
+    let stop_signalled = Arc::new(Notify::new());
+    let signalled = stop_signalled.clone();
+    let stopping_state = state.clone();
+    let shutdown = async move {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
@@ -193,6 +205,11 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
             let _ = ctrl_c.await;
         }
         tracing::info!("shutting down: no new requests; unfinished jobs resume at the next start");
+        // No job starts from now on, and long-polls answer at once instead of holding
+        // their connections (which the server waits for) open.
+        stopping_state.stopping.store(true, Ordering::Release);
+        stopping_state.sched.notify_all();
+        signalled.notify_one();
     };
     let (addr, server) = warp::serve(routes)
         .try_bind_with_graceful_shutdown(cfg.listen, shutdown)
@@ -210,11 +227,23 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         let _ = out.flush();
     }
     tracing::info!(%addr, data_dir = %cfg.data_dir.display(), device = %state.device.spec, workers = cfg.workers, "kiln serve is up");
-    server.await;
+    // Open requests get a few seconds to finish once the stop is signalled.
+    tokio::select! {
+        _ = server => {}
+        _ = async {
+            stop_signalled.notified().await;
+            tokio::time::sleep(STOP_GRACE).await;
+        } => {
+            tracing::warn!(grace_secs = STOP_GRACE.as_secs(), "requests still open after the grace period; stopping anyway");
+        }
+    }
     // Orderly stop: no new jobs start, and the running ones go back to the queue without
     // counting as a failed attempt (their proofs are abandoned; they run again next start).
+    state.stopping.store(true, Ordering::Release);
     dispatcher.abort();
     state.ready.store(false, Ordering::Release);
+    // Wait for starts being recorded right now; none are recorded after this.
+    let _no_more_starts = state.marks.write().await;
     match state.store.requeue_running_at_shutdown().await {
         Ok(ids) if !ids.is_empty() => {
             tracing::info!(jobs = ?ids, "running jobs requeued for the next start")
@@ -226,6 +255,23 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     }
     drop(lock);
     Ok(())
+}
+
+/// Deletes witness files that belong to no unfinished job (a submission interrupted
+/// between storing its witness and committing its job); returns how many.
+fn remove_orphan_witnesses(dirs: &DataDirs, queued: &[crate::store::QueuedJob]) -> usize {
+    let keep: std::collections::HashSet<std::path::PathBuf> =
+        queued.iter().map(|q| dirs.witness(&q.id)).collect();
+    let Ok(entries) = std::fs::read_dir(&dirs.witnesses) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for path in entries.flatten().map(|e| e.path()) {
+        if !keep.contains(&path) && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Deletes expired idempotency records now and then (expired ones are already ignored; this

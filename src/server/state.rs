@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::{Mutex, Notify, RwLock, Semaphore};
 
 use super::config::ServeConfig;
 use super::metrics::Metrics;
@@ -69,6 +69,9 @@ pub struct AppState {
     pub keys: KeyCache,
     /// Witnesses of queued jobs, handed to the prover in memory.
     pub handoff: WitnessHandoff,
+    /// Bounds the request bodies submissions hold in memory at once (KiB permits; see
+    /// `api::intake`).
+    pub intake: Arc<Semaphore>,
     /// Counters and histograms.
     pub metrics: Metrics,
     /// Serializes quota checks with the inserts they guard (and circuit deletion).
@@ -77,6 +80,11 @@ pub struct AppState {
     pub webhook_wake: Notify,
     /// Set once recovery is done and the workers run.
     pub ready: AtomicBool,
+    /// Set when an orderly stop begins: no job starts after it, long-polls answer at once.
+    pub stopping: AtomicBool,
+    /// Held (read) while a job's start is recorded; an orderly stop takes it (write) before
+    /// it puts running jobs back in the queue, so no start lands after that.
+    pub marks: RwLock<()>,
     /// Process start.
     pub started: Instant,
 }

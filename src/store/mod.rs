@@ -97,6 +97,8 @@ pub trait Store: Send + Sync {
     async fn get_job(&self, id: &str) -> Result<Option<Job>, StoreError>;
     /// A tenant's jobs, newest first.
     async fn list_jobs(&self, tenant_id: &str, filter: &JobFilter) -> Result<Vec<Job>, StoreError>;
+    /// The insertion order of a tenant's job `id` (`None` if the tenant has no such job).
+    async fn job_seq(&self, tenant_id: &str, id: &str) -> Result<Option<i64>, StoreError>;
     /// A tenant's (queued, running) job counts.
     async fn active_counts(&self, tenant_id: &str) -> Result<(u64, u64), StoreError>;
     /// Jobs by status over all tenants.
@@ -106,13 +108,14 @@ pub trait Store: Send + Sync {
     /// At an orderly shutdown: puts the jobs still `running` back in the queue without
     /// counting the interrupted attempt (it did not crash). Returns their ids.
     async fn requeue_running_at_shutdown(&self) -> Result<Vec<String>, StoreError>;
-    /// Puts jobs left `running` by a previous process back in the queue (attempts + 1) and
-    /// fails those that already had `max_attempts`. Returns (requeued, failed) job ids.
+    /// Puts jobs left `running` by a previous process back in the queue, except those that
+    /// must not run again: asked to cancel, or already started `max_attempts` times.
+    /// Returns the requeued ids and the jobs left `running` for the caller to end (with
+    /// their webhooks, as any job ends).
     async fn recover_running(
         &self,
         max_attempts: u32,
-        now: i64,
-    ) -> Result<(Vec<String>, Vec<String>), StoreError>;
+    ) -> Result<(Vec<String>, Vec<Job>), StoreError>;
     /// queued → running, returning the job as it now is; `None` if the job is no longer
     /// queued (cancelled meanwhile). Needs to survive a crash of the process only (a job
     /// whose mark is lost runs again).

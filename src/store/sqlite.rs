@@ -53,6 +53,14 @@ impl SqliteStore {
             .await?;
         Ok(SqliteStore { pool, relaxed })
     }
+
+    /// A write transaction, holding the write lock from its start (`BEGIN IMMEDIATE`): a
+    /// deferred transaction that reads and then writes fails at once with "database is
+    /// locked" when another writer got in between, whatever the busy timeout; this one
+    /// waits its turn instead.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
 }
 
 fn u(v: i64) -> u64 {
@@ -174,7 +182,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_tenant(&self, t: &Tenant, key: &ApiKey) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO tenants (id, name, created_at, webhook_secret, max_queued_jobs, \
              max_concurrent_jobs, max_stored_bytes) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -317,7 +325,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_circuit(&self, tenant_id: &str, id: &str) -> Result<DeleteCircuit, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let found: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM circuits WHERE tenant_id = ? AND id = ?")
                 .bind(tenant_id)
@@ -368,7 +376,7 @@ impl Store for SqliteStore {
         jobs: &[NewJob],
         idem: Option<&IdempotencyRecord>,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut seqs = Vec::with_capacity(jobs.len());
         for j in jobs {
             let res = sqlx::query(
@@ -452,31 +460,55 @@ impl Store for SqliteStore {
     }
 
     async fn list_jobs(&self, tenant_id: &str, f: &JobFilter) -> Result<Vec<Job>, StoreError> {
-        let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = ? \
-             AND (? IS NULL OR status = ?) AND (? IS NULL OR circuit_id = ?) \
-             AND (? IS NULL OR batch_id = ?) \
-             AND (? IS NULL OR seq < (SELECT seq FROM jobs WHERE id = ? AND tenant_id = ?)) \
-             ORDER BY seq DESC LIMIT ?"
-        );
-        let status = f.status.map(|s| s.as_str());
-        sqlx::query(&sql)
-            .bind(tenant_id)
-            .bind(status)
-            .bind(status)
-            .bind(&f.circuit_id)
-            .bind(&f.circuit_id)
-            .bind(&f.batch_id)
-            .bind(&f.batch_id)
-            .bind(&f.before)
-            .bind(&f.before)
-            .bind(tenant_id)
-            .bind(f.limit as i64)
+        // Only the filters given, so the (tenant_id, seq) index serves the order and the
+        // page boundary.
+        let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = ?");
+        let before = match &f.before {
+            Some(id) => match self.job_seq(tenant_id, id).await? {
+                Some(seq) => Some(seq),
+                None => return Ok(Vec::new()),
+            },
+            None => None,
+        };
+        for (given, clause) in [
+            (f.status.is_some(), " AND status = ?"),
+            (f.circuit_id.is_some(), " AND circuit_id = ?"),
+            (f.batch_id.is_some(), " AND batch_id = ?"),
+            (before.is_some(), " AND seq < ?"),
+        ] {
+            if given {
+                sql.push_str(clause);
+            }
+        }
+        sql.push_str(" ORDER BY seq DESC LIMIT ?");
+        let mut q = sqlx::query(&sql).bind(tenant_id);
+        if let Some(s) = f.status {
+            q = q.bind(s.as_str());
+        }
+        if let Some(c) = &f.circuit_id {
+            q = q.bind(c);
+        }
+        if let Some(b) = &f.batch_id {
+            q = q.bind(b);
+        }
+        if let Some(seq) = before {
+            q = q.bind(seq);
+        }
+        q.bind(f.limit as i64)
             .fetch_all(&self.pool)
             .await?
             .iter()
             .map(job_from_row)
             .collect()
+    }
+
+    async fn job_seq(&self, tenant_id: &str, id: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT seq FROM jobs WHERE id = ? AND tenant_id = ?")
+            .bind(id)
+            .bind(tenant_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get("seq")).transpose()?)
     }
 
     async fn active_counts(&self, tenant_id: &str) -> Result<(u64, u64), StoreError> {
@@ -526,39 +558,28 @@ impl Store for SqliteStore {
     async fn recover_running(
         &self,
         max_attempts: u32,
-        now: i64,
-    ) -> Result<(Vec<String>, Vec<String>), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query("SELECT id, attempts FROM jobs WHERE status = 'running'")
-            .fetch_all(&mut *tx)
-            .await?;
-        let (mut requeued, mut failed) = (Vec::new(), Vec::new());
-        for r in rows {
-            let id: String = r.try_get("id")?;
-            let attempts = u(r.try_get("attempts")?);
-            if attempts >= max_attempts as u64 {
-                sqlx::query(
-                    "UPDATE jobs SET status = 'failed', finished_at = ?, error_code = 'interrupted', \
-                     error_message = ? WHERE id = ?",
-                )
-                .bind(now)
-                .bind(format!(
-                    "the server stopped {attempts} times while proving this job; it is not retried again"
-                ))
-                .bind(&id)
+    ) -> Result<(Vec<String>, Vec<Job>), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'running' ORDER BY seq"
+        ))
+        .fetch_all(&mut *tx)
+        .await?;
+        let (mut requeued, mut to_end) = (Vec::new(), Vec::new());
+        for r in &rows {
+            let job = job_from_row(r)?;
+            if job.cancel_requested || job.attempts >= max_attempts {
+                to_end.push(job);
+                continue;
+            }
+            sqlx::query("UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?")
+                .bind(&job.id)
                 .execute(&mut *tx)
                 .await?;
-                failed.push(id);
-            } else {
-                sqlx::query("UPDATE jobs SET status = 'queued', started_at = NULL WHERE id = ?")
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                requeued.push(id);
-            }
+            requeued.push(job.id);
         }
         tx.commit().await?;
-        Ok((requeued, failed))
+        Ok((requeued, to_end))
     }
 
     async fn requeue_running_at_shutdown(&self) -> Result<Vec<String>, StoreError> {
@@ -589,7 +610,7 @@ impl Store for SqliteStore {
         o: &JobOutcome,
         webhook: Option<&NewWebhook>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let (code, message) = match &o.error {
             Some((c, m)) => (Some(c.as_str()), Some(m.as_str())),
             None => (None, None),
@@ -625,7 +646,7 @@ impl Store for SqliteStore {
         now: i64,
         webhook: Option<&NewWebhook>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let res = sqlx::query(
             "UPDATE jobs SET status = 'cancelled', finished_at = ?, error_code = 'cancelled', \
              error_message = 'cancelled by the tenant before it started' \
@@ -822,9 +843,9 @@ mod tests {
             );
         }
         let s = SqliteStore::open(&db).await.unwrap();
-        let (requeued, failed) = s.recover_running(3, 4).await.unwrap();
+        let (requeued, to_end) = s.recover_running(3).await.unwrap();
         assert_eq!(requeued, vec!["j1".to_string()]);
-        assert!(failed.is_empty());
+        assert!(to_end.is_empty());
         let q = s.queued_jobs().await.unwrap();
         assert_eq!(q.len(), 2);
         assert_eq!(s.get_job("j1").await.unwrap().unwrap().attempts, 1);
@@ -848,16 +869,27 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_job_interrupted_too_often_fails() {
+    async fn jobs_interrupted_too_often_or_asked_to_cancel_are_left_to_end() {
         let (_dir, s) = store_with_tenant_a().await;
-        s.insert_jobs(&[job("j1", "a")], None).await.unwrap();
-        for _ in 0..2 {
-            assert!(s.mark_running("j1", 3).await.unwrap().is_some());
-            s.recover_running(2, 4).await.unwrap();
-        }
-        let j = s.get_job("j1").await.unwrap().unwrap();
-        assert_eq!(j.status, JobStatus::Failed);
-        assert_eq!(j.error_code.as_deref(), Some("interrupted"));
+        s.insert_jobs(&[job("j1", "a"), job("j2", "a")], None)
+            .await
+            .unwrap();
+        assert!(s.mark_running("j1", 3).await.unwrap().is_some());
+        assert_eq!(s.recover_running(2).await.unwrap().0, ["j1"]);
+        assert!(s.mark_running("j1", 3).await.unwrap().is_some());
+        assert!(s.mark_running("j2", 3).await.unwrap().is_some());
+        assert!(s.request_cancel("j2").await.unwrap());
+        let (requeued, to_end) = s.recover_running(2).await.unwrap();
+        assert!(requeued.is_empty());
+        let ended: Vec<_> = to_end
+            .iter()
+            .map(|j| (j.id.as_str(), j.attempts, j.cancel_requested))
+            .collect();
+        assert_eq!(ended, [("j1", 2, false), ("j2", 1, true)]);
+        assert_eq!(
+            s.get_job("j1").await.unwrap().unwrap().status,
+            JobStatus::Running
+        );
     }
 
     #[tokio::test]
