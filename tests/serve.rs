@@ -1213,6 +1213,64 @@ fn quotas_idempotency_cancellation_and_circuit_deletion() {
     );
     r.expect(429);
     assert!(r.headers.contains_key("retry-after"), "{r:?}");
+    // Three different keys at once against room for one: one is stored, two are refused.
+    let keys: Vec<Vec<u8>> = (0..3)
+        .map(|i| {
+            let out = dir.join(format!("dev-{i}.zkey"));
+            kiln([
+                "setup".as_ref(),
+                circuit("poseidon").r1cs.as_os_str(),
+                out.as_os_str(),
+            ])
+            .ok();
+            read(&out)
+        })
+        .collect();
+    let room = keys[0].len() as u64 + 1000;
+    let (_, roomy, _) = new_tenant(&s, json!({"quotas": {"max_stored_bytes": room}}));
+    let statuses: Vec<u16> = std::thread::scope(|sc| {
+        let uploads: Vec<_> = keys
+            .iter()
+            .map(|k| {
+                let (base, roomy) = (&s.base, &roomy);
+                sc.spawn(move || {
+                    call(
+                        base,
+                        "POST",
+                        "/v1/circuits",
+                        Some(roomy),
+                        Body::Bytes(k),
+                        &[],
+                    )
+                    .status
+                })
+            })
+            .collect();
+        uploads.into_iter().map(|u| u.join().unwrap()).collect()
+    });
+    let mut sorted = statuses.clone();
+    sorted.sort();
+    assert_eq!(sorted, [201, 429, 429], "{statuses:?}");
+    let u = s
+        .call("GET", "/v1/usage", Some(&roomy), Body::None)
+        .expect(200);
+    assert!(u["stored_bytes"].as_u64().unwrap() <= room, "{u}");
+    // The key it has, sent again (with its length declared), is the same circuit: a 200.
+    let stored = keys
+        .iter()
+        .find(|k| {
+            let id = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(k));
+            let r = s.call(
+                "GET",
+                &format!("/v1/circuits/{id}"),
+                Some(&roomy),
+                Body::None,
+            );
+            r.status == 200
+        })
+        .unwrap();
+    s.call("POST", "/v1/circuits", Some(&roomy), Body::Bytes(stored))
+        .expect(200);
 
     // Job quotas: a batch larger than the queue quota, then than the concurrency quota.
     let (_, key, _) = new_tenant(

@@ -868,6 +868,49 @@ mod tests {
         (dir, s)
     }
 
+    /// Transactions that read then write (deleting a circuit) while other writers commit
+    /// wait their turn: a deferred transaction fails at once with "database is locked".
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn read_then_write_transactions_wait_for_other_writers() {
+        let (_dir, s) = store_with_tenant_a().await;
+        let circuit = |id: &str| Circuit {
+            id: id.into(),
+            tenant_id: "a".into(),
+            curve: "bn128".into(),
+            n_public: 1,
+            n_vars: 3,
+            domain_size: 4,
+            n_constraints: 1,
+            size_bytes: 10,
+            created_at: 1,
+        };
+        let mut tasks = Vec::new();
+        for t in 0..4 {
+            let s = s.clone();
+            let c = circuit(&format!("c{t}"));
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..40 {
+                    s.add_circuit(&c).await?;
+                    s.delete_circuit("a", &c.id).await?;
+                }
+                Ok::<_, StoreError>(())
+            }));
+        }
+        let writer = s.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..80 {
+                writer
+                    .insert_jobs(&[job(&format!("j{i}"), "a")], None)
+                    .await?;
+            }
+            Ok(())
+        }));
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert!(s.list_circuits("a").await.unwrap().is_empty());
+    }
+
     #[tokio::test]
     async fn jobs_interrupted_too_often_or_asked_to_cancel_are_left_to_end() {
         let (_dir, s) = store_with_tenant_a().await;
