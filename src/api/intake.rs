@@ -68,8 +68,9 @@ pub struct Intake {
     pub batch: bool,
     /// The options of a JSON body.
     pub json_options: Option<JsonOptions>,
-    /// sha256 hex of the body as sent (idempotency records of earlier versions stand for it).
-    pub body_sha256: String,
+    /// sha256 hex of the body as sent, when the submission has an idempotency key
+    /// (idempotency records of earlier versions stand for it).
+    pub body_sha256: Option<String>,
 }
 
 impl Intake {
@@ -92,12 +93,15 @@ pub fn body_limit(state: &AppState, n_vars: u64) -> u64 {
     wtns_limit(n_vars).max(state.cfg.max_body_bytes)
 }
 
-/// Reads, recognises, decodes and checks the witnesses of `up` for circuit `circuit_id`.
+/// Reads, recognises, decodes and checks the witnesses of `up` for circuit `circuit_id`;
+/// `keyed`: the request has an idempotency key outside its body (its body's hash is then
+/// kept).
 pub async fn take(
     state: &AppState,
     up: Upload,
     circuit_id: &str,
     n_vars: usize,
+    keyed: bool,
 ) -> Result<Intake, ApiError> {
     let (head, up) = body::peek(up, 4).await?;
     if let Some(kind) = binary_kind(&head) {
@@ -105,9 +109,9 @@ pub async fn take(
         return Err(not_a_witness(&format!("the body is {kind}")));
     }
     if head.starts_with(b"wtns") {
-        wtns(state, up, circuit_id, n_vars).await
+        wtns(state, up, circuit_id, n_vars, keyed).await
     } else {
-        json(state, up, circuit_id, n_vars).await
+        json(state, up, circuit_id, n_vars, keyed).await
     }
 }
 
@@ -116,6 +120,7 @@ async fn wtns(
     up: Upload,
     circuit_id: &str,
     n_vars: usize,
+    keyed: bool,
 ) -> Result<Intake, ApiError> {
     let tmp = state
         .dirs
@@ -138,7 +143,7 @@ async fn wtns(
                 let values = values.map_err(|e| witness_refused(e, &path))?;
                 written
                     .map_err(|e| ApiError::Internal(format!("cannot store the witness: {e}")))?;
-                Ok((values, hex::encode(Sha256::digest(&bytes))))
+                Ok((values, keyed.then(|| hex::encode(Sha256::digest(&bytes)))))
             })
             .await
         }
@@ -147,7 +152,7 @@ async fn wtns(
             let path = tmp.clone();
             tokio::task::spawn_blocking(move || {
                 witness::check_wtns_file(&path, n_vars, &cid)
-                    .map(|v| (v, sha))
+                    .map(|v| (v, Some(sha)))
                     .map_err(|e| witness_refused(e, &path))
             })
             .await
@@ -184,6 +189,7 @@ async fn json(
     up: Upload,
     circuit_id: &str,
     n_vars: usize,
+    keyed: bool,
 ) -> Result<Intake, ApiError> {
     let limit = state.cfg.max_body_bytes;
     let _held: OwnedSemaphorePermit = state
@@ -218,13 +224,14 @@ async fn json(
             idempotency_key: json.idempotency_key.clone(),
         };
         let batch = json.witnesses.is_some();
+        let keyed = keyed || json.idempotency_key.is_some();
         let values = decode_json(json, n_vars, &cid)?;
         Ok(Intake {
             values: values.into_iter().map(Arc::new).collect(),
             wtns_file: None,
             batch,
             json_options: Some(json_options),
-            body_sha256: hex::encode(Sha256::digest(&bytes)),
+            body_sha256: keyed.then(|| hex::encode(Sha256::digest(&bytes))),
         })
     })
     .await

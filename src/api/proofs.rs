@@ -153,7 +153,9 @@ where
             query.insert(k.clone(), v.clone());
         }
     }
-    let intake = intake::take(&state, up, &circuit_id, circuit.n_vars as usize).await?;
+    let keyed = headers.contains_key("idempotency-key") || query.contains_key("idempotency_key");
+    let n_vars = circuit.n_vars as usize;
+    let intake = intake::take(&state, up, &circuit_id, n_vars, keyed).await?;
     let refused = |intake: &Intake, e: ApiError| {
         intake.discard();
         Err(e)
@@ -375,7 +377,7 @@ impl Digests {
         legacy.update(circuit_id.as_bytes());
         legacy.update(opts.priority.to_le_bytes());
         legacy.update(webhook.as_bytes());
-        legacy.update(intake.body_sha256.as_bytes());
+        legacy.update(intake.body_sha256.as_deref().unwrap_or("").as_bytes());
         let legacy = hex::encode(legacy.finalize());
 
         let mut h = Sha256::new();
