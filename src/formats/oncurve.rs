@@ -34,12 +34,12 @@ mod vector {
     use std::arch::x86_64::*;
     use std::sync::OnceLock;
 
-    use ark_bn254::{Fq, Fq2};
+    use ark_bn254::Fq;
     use ark_ec::short_weierstrass::{Affine, SWCurveConfig};
     use ark_ff::Field;
 
     use crate::simd52::field::MASK52;
-    use crate::simd52::{cpu_supported, layout, Bn254Fq, V8};
+    use crate::simd52::{bn254_fq_layout_ok, cpu_supported, layout, Bn254Fq, V8};
 
     type W = V8<Bn254Fq>;
     type G1 = ark_bn254::g1::Config;
@@ -55,7 +55,7 @@ mod vector {
     /// `Some(answer)` when `P` is BN254's G1 or G2 and this CPU has the instructions;
     /// `None` leaves the check to the scalar code.
     pub(super) fn first_off_curve<P: SWCurveConfig>(points: &[Affine<P>]) -> Option<Option<usize>> {
-        if !cpu_supported() || !layout_ok() {
+        if !cpu_supported() || !bn254_fq_layout_ok() {
             return None;
         }
         let id = TypeId::of::<P>();
@@ -74,20 +74,6 @@ mod vector {
                 None
             }
         }
-    }
-
-    /// Whether Fq is laid out as its `[u64; 4]` limbs and Fq2 as its two parts (checked
-    /// on values rather than assumed).
-    fn layout_ok() -> bool {
-        let x = Fq::from(0x1234_5678_u64);
-        let y = Fq2::new(x, -x);
-        let base = &y as *const Fq2 as usize;
-        std::mem::size_of::<Fq>() == 32
-            && std::mem::align_of::<Fq>() == std::mem::align_of::<[u64; 4]>()
-            && std::ptr::addr_eq(&x as *const Fq, &x.0 .0 as *const [u64; 4])
-            && std::mem::size_of::<Fq2>() == 64
-            && &y.c0 as *const Fq as usize == base
-            && &y.c1 as *const Fq as usize == base + 32
     }
 
     /// Checks groups of eight points with `lanes` (which returns a bit per lane, set where
@@ -233,14 +219,14 @@ mod vector {
     ) -> W {
         let ptrs: [*const [u64; 4]; 8] = std::array::from_fn(|i| field(&group[i]).cast());
         // SAFETY: the caller guarantees the CPU and the pointers; an Fq is laid out as its
-        // [u64; 4] limbs (`layout_ok`).
+        // [u64; 4] limbs (`simd52::bn254_fq_layout_ok`).
         unsafe { layout::gather::<Bn254Fq>(ptrs) }
     }
 
     /// Lanes of eight G1 points where `y² ≠ x³ + b` (as `y²/256` against `x³/256 + b/256`).
     ///
     /// # Safety
-    /// The CPU has AVX-512 IFMA (and `layout_ok` holds).
+    /// The CPU has AVX-512 IFMA (and `simd52::bn254_fq_layout_ok` holds).
     #[target_feature(enable = "avx512f,avx512ifma")]
     unsafe fn g1_lanes(group: &[Affine<G1>; 8], k: &Consts) -> u8 {
         // SAFETY: the caller guarantees the CPU; the pointers are to the points' fields.
@@ -256,7 +242,7 @@ mod vector {
     /// Lanes of eight G2 points where `y² ≠ x³ + b'` (over Fq2 = Fq[u]/(u² + 1)).
     ///
     /// # Safety
-    /// The CPU has AVX-512 IFMA (and `layout_ok` holds).
+    /// The CPU has AVX-512 IFMA (and `simd52::bn254_fq_layout_ok` holds).
     #[target_feature(enable = "avx512f,avx512ifma")]
     unsafe fn g2_lanes(group: &[Affine<G2>; 8], k: &Consts) -> u8 {
         // SAFETY: the caller guarantees the CPU; the pointers are to the points' fields.

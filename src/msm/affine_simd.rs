@@ -23,7 +23,7 @@ use ark_ff::{Field, One, Zero};
 
 use super::batch_affine::{Slot, Terms};
 use crate::simd52::layout;
-use crate::simd52::{cpu_supported, Bn254Fq, V8};
+use crate::simd52::{bn254_fq_layout_ok, cpu_supported, Bn254Fq, V8};
 
 /// Interleaved inversion chains (two keep the multiplier busy while a product's latency
 /// runs out).
@@ -177,24 +177,12 @@ impl Lanes for W2 {
     }
 }
 
-/// Whether Fq is laid out exactly as its `[u64; 4]` limbs and Fq2 as its two parts back
-/// to back (checked on values rather than assumed).
-fn layout_ok() -> bool {
-    let x = Fq::from(0x1234_5678_u64);
-    let y = Fq2::new(x, -x);
-    let base = &y as *const Fq2 as usize;
-    std::mem::size_of::<Fq>() == 32
-        && std::mem::align_of::<Fq>() == std::mem::align_of::<[u64; 4]>()
-        && std::ptr::addr_eq(&x as *const Fq, &x.0 .0 as *const [u64; 4])
-        && std::mem::size_of::<Fq2>() == 64
-        && &y.c0 as *const Fq as usize == base
-        && &y.c1 as *const Fq as usize == base + 32
-}
-
 /// Whether batches over the base field `F` can be finished here on this machine.
 pub(crate) fn available<F: Field>() -> bool {
     let id = TypeId::of::<F>();
-    (id == TypeId::of::<Fq>() || id == TypeId::of::<Fq2>()) && layout_ok() && cpu_supported()
+    (id == TypeId::of::<Fq>() || id == TypeId::of::<Fq2>())
+        && bn254_fq_layout_ok()
+        && cpu_supported()
 }
 
 /// Reusable buffers for [`flush`]: per group, the chain's prefix product before it and the
