@@ -14,9 +14,9 @@ use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::UniformRand;
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
-use kiln::curve::Bn254;
-use kiln::msm::{msm, MsmConfig};
-use kiln::ntt::NttDomain;
+use kiln_algebra::curve::Bn254;
+use kiln_algebra::msm::{msm, MsmConfig};
+use kiln_algebra::ntt::NttDomain;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
@@ -206,7 +206,7 @@ fn device_row(
 /// Every accelerator found (`kiln devices`) against the CPU backend in the same run: G1 MSM
 /// over a resident table and a batch of three domain→coset NTTs, as the prover uses them.
 fn suite_devices(max_log: u32, rows: &mut Vec<Row>) {
-    use kiln::device::{
+    use kiln_device::{
         open_device, probe_devices, CpuDevice, Device, DeviceKind, DeviceStatus, NttOp,
     };
     use std::sync::Arc;
@@ -285,7 +285,7 @@ fn suite_devices(max_log: u32, rows: &mut Vec<Row>) {
 
 /// A structurally valid Groth16 zkey with a 2^log domain (every table point the generator).
 fn synthetic_zkey(log: u32, path: &std::path::Path) {
-    use kiln::formats::{write_zkey, Coeff, Groth16Header, Matrix, ZkeyContents};
+    use kiln_formats::{write_zkey, Coeff, Groth16Header, Matrix, ZkeyContents};
     let n = 1usize << log;
     let g1 = G1Affine::generator();
     let g2 = G2Affine::generator();
@@ -324,9 +324,9 @@ fn synthetic_zkey(log: u32, path: &std::path::Path) {
 /// zkey open (memory map + header + section table) against reading the whole file, the
 /// full decode of every table into a resident CPU proving key, and `Zkey::check_tables`.
 fn suite_zkey(max_log: u32, rows: &mut Vec<Row>) {
-    use kiln::device::CpuDevice;
-    use kiln::formats::Zkey;
-    use kiln::groth16::ProvingKey;
+    use kiln_device::CpuDevice;
+    use kiln_formats::Zkey;
+    use kiln_groth16::ProvingKey;
     use std::sync::Arc;
     let log = 20.min(max_log);
     let dir = std::env::temp_dir().join(format!("kiln-bench-zkey-{}", std::process::id()));

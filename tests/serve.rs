@@ -1524,7 +1524,7 @@ fn webhooks_are_signed_and_retried() {
             sig,
             &format!(
                 "sha256={}",
-                kiln::server::secrets::sign(&secret, body.as_bytes())
+                kiln_jobs::webhook::sign(&secret, body.as_bytes())
             )
         );
         assert_eq!(
@@ -1875,7 +1875,7 @@ fn the_openapi_document_is_served_and_every_documented_route_exists() {
     let served = s
         .call("GET", "/v1/openapi.json", None, Body::None)
         .expect(200);
-    let file = read_json(&repo_root().join("src/api/openapi.json"));
+    let file = read_json(&repo_root().join("crates/kiln-server/src/api/openapi.json"));
     assert_eq!(served, file);
     let mut checked = 0;
     for (path, item) in file["paths"].as_object().unwrap() {
@@ -1897,7 +1897,7 @@ fn the_openapi_document_is_served_and_every_documented_route_exists() {
             checked += 1;
         }
     }
-    assert_eq!(checked, kiln::api::ROUTES.len());
+    assert_eq!(checked, kiln_server::api::ROUTES.len());
     let r = s.call("PUT", "/v1/circuits", Some(ADMIN), Body::None);
     assert_eq!(r.status, 405, "{r:?}");
 }
@@ -1913,7 +1913,7 @@ fn the_openapi_document_is_valid_openapi_3() {
         Command::new("python3")
             .env("PYTHONPATH", &tools)
             .args(["-c", code])
-            .arg(repo_root().join("src/api/openapi.json"))
+            .arg(repo_root().join("crates/kiln-server/src/api/openapi.json"))
             .output()
             .expect("cannot run python3")
     };
@@ -1934,7 +1934,7 @@ fn the_openapi_document_is_valid_openapi_3() {
     );
     assert!(
         out.status.success() && String::from_utf8_lossy(&out.stdout).contains("valid"),
-        "openapi-spec-validator rejects src/api/openapi.json:\n{}",
+        "openapi-spec-validator rejects crates/kiln-server/src/api/openapi.json:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -34,10 +34,11 @@ pub enum Command {
         proof: PathBuf,
         /// Where to write the public signals (snarkjs public.json).
         public: PathBuf,
-        /// Device to prove on: cpu (default), opencl:N, cuda:N, fpga:N; or a comma list
-        /// (e.g. cpu,opencl:0) to schedule the MSMs and NTTs across by measured throughput,
-        /// with faulty devices' work redone on the CPU.
-        #[arg(long, default_value = "cpu")]
+        /// Device to prove on: auto (default: the CPU and every accelerator present), cpu,
+        /// opencl:N, cuda:N, fpga:N; or a comma list (e.g. cpu,opencl:0) to schedule the
+        /// MSMs and NTTs across by measured throughput, with faulty devices' work redone on
+        /// the CPU.
+        #[arg(long, default_value = "auto")]
         device: String,
     },
     /// Verify: <verification_key.json> <public.json> <proof.json> (snarkjs's order).
@@ -77,7 +78,7 @@ pub enum Command {
     ///
     /// Admin key from KILN_ADMIN_KEY or the config file; with none, the first start
     /// generates one and prints it once.
-    Serve(Box<crate::server::ServeArgs>),
+    Serve(Box<kiln_server::ServeArgs>),
     /// List the devices kiln can prove on, and why any backend is missing.
     Devices {
         /// Print JSON instead of a table.

@@ -7,11 +7,13 @@ use rand::rngs::OsRng;
 
 use super::args::{Command, WtnsCommand, ZkeyCommand};
 use super::{CliError, Outcome};
-use crate::curve::{Bn254, Curve};
-use crate::device::{probe_devices, DeviceSpec, DeviceStatus};
-use crate::formats::{json, read_r1cs, read_wtns, write_zkey, FormatError, Zkey};
-use crate::groth16::{self, Proof, ProvingKey, VerifyingKey};
-use crate::sched::Calibration;
+use kiln_algebra::curve::{Bn254, Curve};
+use kiln_device::fleet::Calibration;
+use kiln_device::open::{check_device_list, open_devices};
+use kiln_device::{probe_devices, DeviceStatus, DEFAULT_PRECOMPUTE_BUDGET};
+use kiln_formats::{json, read_r1cs, read_wtns, write_zkey, FormatError, Zkey};
+use kiln_groth16::snarkjs::{read_proof, read_vk, write_proof_and_public, write_vk};
+use kiln_groth16::{Proof, ProvingKey, VerifyingKey};
 
 /// Runs one command.
 pub fn run(cmd: Command) -> Result<Outcome, CliError> {
@@ -36,7 +38,7 @@ pub fn run(cmd: Command) -> Result<Outcome, CliError> {
         } => wtns_check(&r1cs, &wtns),
         Command::Devices { json } => devices(json),
         Command::Serve(args) => {
-            crate::server::run(*args)?;
+            kiln_server::run(*args)?;
             Ok(Outcome::Ok)
         }
     }
@@ -50,9 +52,7 @@ fn prove(
     device: &str,
 ) -> Result<Outcome, CliError> {
     // Parse the device list before reading anything, so a typo fails fast.
-    for spec in device.split(',') {
-        spec.trim().parse::<DeviceSpec>()?;
-    }
+    check_device_list(device)?;
     let zk = Zkey::<Bn254>::open(zkey)?;
     let witness = read_wtns::<Bn254>(wtns)?;
     let n_vars = zk.header().n_vars;
@@ -65,33 +65,37 @@ fn prove(
             n_vars
         )));
     }
-    let dev = crate::sched::open_devices::<Bn254>(device, Calibration::default_store())?;
-    let pk = ProvingKey::load(&zk, dev)?;
-    tracing::info!(
+    let dev = open_devices::<Bn254>(
+        device,
+        DEFAULT_PRECOMPUTE_BUDGET,
+        Calibration::default_store(),
+    )?;
+    let pk = ProvingKey::load(&zk, dev.device)?;
+    tracing::info!(target: crate::TARGET,
         load_ms = pk.load_time.as_secs_f64() * 1e3,
         "proving key loaded"
     );
-    let out = groth16::prove(&pk, &witness.values, &mut OsRng).map_err(|e| match e {
-        e @ (groth16::ProveError::Unsatisfied
-        | groth16::ProveError::WitnessConstant
-        | groth16::ProveError::WitnessLength { .. }) => CliError::ProveInput {
+    let out = kiln_groth16::prove(&pk, &witness.values, &mut OsRng).map_err(|e| match e {
+        e @ (kiln_groth16::ProveError::Unsatisfied
+        | kiln_groth16::ProveError::WitnessConstant
+        | kiln_groth16::ProveError::WitnessLength { .. }) => CliError::ProveInput {
             wtns: wtns.to_path_buf(),
             zkey: zkey.to_path_buf(),
             error: Box::new(e),
         },
         e => CliError::Prove(e),
     })?;
-    tracing::info!(timings = ?out.timings, "proved");
-    json::write_proof_and_public::<Bn254>(&out.proof, &out.public, proof_out, public_out)?;
+    tracing::info!(target: crate::TARGET, timings = ?out.timings, "proved");
+    write_proof_and_public::<Bn254>(&out.proof, &out.public, proof_out, public_out)?;
     Ok(Outcome::Ok)
 }
 
 fn verify(vk: &Path, public: &Path, proof: &Path) -> Result<Outcome, CliError> {
-    let vk: VerifyingKey<Bn254> = json::read_vk(vk)?;
+    let vk: VerifyingKey<Bn254> = read_vk(vk)?;
     let public = json::read_public::<Bn254>(public)?;
     // A proof whose points are not group elements is an invalid proof (exit 1), not a
     // malformed file: that is what a tampered coordinate looks like.
-    let proof: Proof<Bn254> = match json::read_proof(proof) {
+    let proof: Proof<Bn254> = match read_proof(proof) {
         Ok(p) => p,
         Err(e @ FormatError::JsonPoint { .. }) => {
             println!("INVALID: {e}");
@@ -106,7 +110,7 @@ fn verify(vk: &Path, public: &Path, proof: &Path) -> Result<Outcome, CliError> {
             public.len()
         )));
     }
-    if groth16::verify(&vk, &public, &proof)? {
+    if kiln_groth16::verify(&vk, &public, &proof)? {
         println!("OK");
         Ok(Outcome::Ok)
     } else {
@@ -117,10 +121,10 @@ fn verify(vk: &Path, public: &Path, proof: &Path) -> Result<Outcome, CliError> {
 
 fn setup(r1cs: &Path, zkey: &Path) -> Result<Outcome, CliError> {
     let circuit = read_r1cs::<Bn254>(r1cs)?;
-    tracing::warn!(
+    tracing::warn!(target: crate::TARGET,
         "kiln setup samples toxic waste in this process: development keys only, not for production"
     );
-    let contents = groth16::setup(&circuit, &mut OsRng)?;
+    let contents = kiln_groth16::setup(&circuit, &mut OsRng)?;
     write_zkey(zkey, &contents)?;
     eprintln!(
         "wrote {} (domain 2^{}, {} signals, {} public): DEVELOPMENT KEY, NOT FOR PRODUCTION",
@@ -184,7 +188,7 @@ fn zkey_info(zkey: &Path, as_json: bool) -> Result<Outcome, CliError> {
 
 fn export_vk(zkey: &Path, out: &Path) -> Result<Outcome, CliError> {
     let zk = Zkey::<Bn254>::open(zkey)?;
-    json::write_vk(&zk.verifying_key()?, out)?;
+    write_vk(&VerifyingKey::from_zkey(&zk)?, out)?;
     Ok(Outcome::Ok)
 }
 

@@ -11,9 +11,9 @@ pub use commands::run;
 
 use std::path::PathBuf;
 
-use crate::device::DeviceError;
-use crate::formats::FormatError;
-use crate::groth16::{ProveError, SetupError, VerifyError};
+use kiln_device::DeviceError;
+use kiln_formats::FormatError;
+use kiln_groth16::{ProveError, SetupError, VerifyError};
 
 /// A command's failure, with the exit code it maps to.
 #[derive(Debug, thiserror::Error)]
@@ -50,16 +50,7 @@ pub enum CliError {
     Device(#[from] DeviceError),
     /// The daemon could not start or failed.
     #[error(transparent)]
-    Serve(#[from] crate::server::ServeError),
-    /// Writing an output failed. (The I/O error is part of the message, not the source,
-    /// so the error chain prints it once.)
-    #[error("cannot write {path}: {error}")]
-    Write {
-        /// The output path.
-        path: String,
-        /// The I/O error.
-        error: std::io::Error,
-    },
+    Serve(#[from] kiln_server::ServeError),
 }
 
 impl CliError {
@@ -69,8 +60,7 @@ impl CliError {
             // An unknown device spec is a typo on the command line, not a device failure.
             CliError::Device(DeviceError::BadSpec { .. }) => 2,
             CliError::Prove(ProveError::Device(_)) | CliError::Device(_) => 3,
-            CliError::Write { .. } => 3,
-            CliError::Serve(crate::server::ServeError::Config(_)) => 2,
+            CliError::Serve(kiln_server::ServeError::Config(_)) => 2,
             CliError::Serve(_) => 3,
             _ => 2,
         }
@@ -140,7 +130,7 @@ mod tests {
 
     #[test]
     fn a_bad_device_spec_is_bad_input() {
-        let bad: DeviceError = "bogus".parse::<crate::device::DeviceSpec>().unwrap_err();
+        let bad: DeviceError = "bogus".parse::<kiln_device::DeviceSpec>().unwrap_err();
         assert_eq!(CliError::Device(bad).exit_code(), 2);
         let missing = DeviceError::Unavailable {
             spec: "cuda:7".parse().unwrap(),

@@ -1,0 +1,42 @@
+//! With the `cuda` feature, builds the kernels' PTX with nvcc when the build machine has it
+//! (`KILN_NVCC`, else `nvcc` on the PATH) and tells the crate to embed it (the kernels are the repository's top-level `kernels/`) (`kiln_prebuilt_ptx`);
+//! otherwise the CUDA backend compiles the same sources with NVRTC at run time. Nothing
+//! happens without the feature.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() {
+    println!("cargo:rustc-check-cfg=cfg(kiln_prebuilt_ptx)");
+    println!("cargo:rerun-if-changed=../../kernels");
+    println!("cargo:rerun-if-env-changed=KILN_NVCC");
+    if std::env::var_os("CARGO_FEATURE_CUDA").is_none() {
+        return;
+    }
+    let nvcc = std::env::var_os("KILN_NVCC")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("nvcc"));
+    let out =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("kiln.ptx");
+    // compute_80 PTX: the driver JIT-compiles it for sm_80 and every later GPU.
+    let status = Command::new(&nvcc)
+        .args([
+            "-ptx",
+            "-arch=compute_80",
+            "-O3",
+            "-I",
+            "../../kernels",
+            "-o",
+        ])
+        .arg(&out)
+        .arg("../../kernels/kiln.cu")
+        .status();
+    match status {
+        Ok(s) if s.success() => println!("cargo:rustc-cfg=kiln_prebuilt_ptx"),
+        Ok(s) => println!(
+            "cargo:warning=nvcc failed ({s}); the CUDA backend will compile the kernels with NVRTC at run time"
+        ),
+        Err(_) => {} // No nvcc here: NVRTC at run time, as designed.
+    }
+}

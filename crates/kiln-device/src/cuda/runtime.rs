@@ -1,0 +1,167 @@
+//! One CUDA device's context, default stream and loaded kernels.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cudarc::driver::{
+    sys, CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg,
+};
+use cudarc::nvrtc::{compile_ptx_with_opts, CompileOptions, Ptx};
+
+use crate::gpu::kernel_source::kernel_source;
+use crate::gpu::{Arg, GpuResult, GpuRuntime, KERNELS};
+
+/// Threads per block along the first grid dimension.
+const BLOCK: usize = 64;
+
+/// PTX that nvcc built with the binary (see `build.rs`), if it did.
+#[cfg(kiln_prebuilt_ptx)]
+fn prebuilt_ptx() -> Option<&'static str> {
+    Some(include_str!(concat!(env!("OUT_DIR"), "/kiln.ptx")))
+}
+
+#[cfg(not(kiln_prebuilt_ptx))]
+fn prebuilt_ptx() -> Option<&'static str> {
+    None
+}
+
+/// Context, stream and kernels of one CUDA device.
+pub struct Runtime {
+    stream: Arc<CudaStream>,
+    kernels: HashMap<&'static str, CudaFunction>,
+}
+
+impl Runtime {
+    /// Creates a context on device `index` and loads the kernels: nvcc's PTX if the build
+    /// had it, else NVRTC's for this device's compute capability.
+    pub(super) fn new(index: usize) -> GpuResult<Self> {
+        let ctx = CudaContext::new(index).map_err(|e| format!("creating a context: {e}"))?;
+        let ptx = match prebuilt_ptx() {
+            Some(text) => Ptx::from_src(text),
+            None => {
+                let cc = |a| ctx.attribute(a).unwrap_or(0);
+                let major =
+                    cc(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+                let minor =
+                    cc(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+                let opts = CompileOptions {
+                    options: vec![format!("--gpu-architecture=compute_{major}{minor}")],
+                    ..Default::default()
+                };
+                compile_ptx_with_opts(kernel_source(), opts)
+                    .map_err(|e| format!("NVRTC could not compile the kernels: {e}"))?
+            }
+        };
+        let module = ctx
+            .load_module(ptx)
+            .map_err(|e| format!("loading the kernels' PTX: {e}"))?;
+        let mut kernels = HashMap::new();
+        for name in KERNELS {
+            let f = module
+                .load_function(name)
+                .map_err(|e| format!("loading kernel {name}: {e}"))?;
+            kernels.insert(name, f);
+        }
+        Ok(Self {
+            stream: ctx.default_stream(),
+            kernels,
+        })
+    }
+}
+
+impl GpuRuntime for Runtime {
+    type Buffer = CudaSlice<u32>;
+
+    fn buffer(&self, words: usize) -> GpuResult<CudaSlice<u32>> {
+        // Zeroed rather than uninitialized: the cost is one memset, the benefit no unsafe.
+        self.stream
+            .alloc_zeros::<u32>(words.max(1))
+            .map_err(|e| format!("allocating {} bytes: {e}", words * 4))
+    }
+
+    fn upload(&self, data: &[u32]) -> GpuResult<CudaSlice<u32>> {
+        if data.is_empty() {
+            return self.buffer(1);
+        }
+        self.stream
+            .clone_htod(data)
+            .map_err(|e| format!("copying {} bytes to the device: {e}", data.len() * 4))
+    }
+
+    fn read(&self, buf: &CudaSlice<u32>, words: usize) -> GpuResult<Vec<u32>> {
+        let mut all = self
+            .stream
+            .clone_dtoh(buf)
+            .map_err(|e| format!("copying {} bytes from the device: {e}", words * 4))?;
+        all.truncate(words);
+        Ok(all)
+    }
+
+    fn launch(
+        &self,
+        name: &str,
+        args: &[Arg<'_, CudaSlice<u32>>],
+        global: [usize; 2],
+    ) -> GpuResult<()> {
+        if global[0] == 0 || global[1] == 0 {
+            return Ok(());
+        }
+        let f = self
+            .kernels
+            .get(name)
+            .ok_or_else(|| format!("no kernel named {name}"))?;
+        let mut builder = self.stream.launch_builder(f);
+        for arg in args {
+            match arg {
+                Arg::Buf(b) => builder.arg(*b),
+                Arg::U32(v) => builder.arg(v),
+            };
+        }
+        let cfg = LaunchConfig {
+            grid_dim: (global[0].div_ceil(BLOCK) as u32, global[1] as u32, 1),
+            block_dim: (BLOCK as u32, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        // SAFETY: the argument list matches the kernel's signature in kernels/*.h (buffers
+        // of uint and uint scalars, in order), and the kernels bound every index by the
+        // sizes passed, so threads past the range of the rounded-up grid do nothing.
+        unsafe { builder.launch(cfg) }
+            .map(drop)
+            .map_err(|e| format!("launching {name}: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// NVRTC (the run-time path used when the build had no nvcc) compiles the kernels for
+    /// sm_80 and sm_90 and the PTX has every kernel. Needs only libnvrtc, not a GPU.
+    #[test]
+    fn nvrtc_compiles_the_kernels() {
+        // SAFETY: only tries to dlopen libnvrtc.
+        if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+            assert!(
+                std::env::var_os("KILN_REQUIRE_NVCC").is_none(),
+                "KILN_REQUIRE_NVCC is set but libnvrtc cannot be loaded (LD_LIBRARY_PATH?)"
+            );
+            eprintln!("skipped: libnvrtc not found (bash .ci/run installs it into .ci/py)");
+            return;
+        }
+        for arch in ["compute_80", "compute_90"] {
+            let opts = CompileOptions {
+                options: vec![format!("--gpu-architecture={arch}")],
+                ..Default::default()
+            };
+            let ptx = compile_ptx_with_opts(kernel_source(), opts)
+                .unwrap_or_else(|e| panic!("NVRTC failed for {arch}: {e}"));
+            let text = ptx.to_src();
+            for name in KERNELS {
+                assert!(
+                    text.contains(&format!(".entry {name}(")),
+                    "{arch}: no kernel {name}"
+                );
+            }
+        }
+    }
+}

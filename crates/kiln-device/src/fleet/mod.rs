@@ -1,0 +1,476 @@
+//! The scheduler: a [`Fleet`] of devices that is itself a [`Device`], so the prover needs
+//! no change to run across the CPU and every accelerator.
+//!
+//! - Resident tables are loaded on every member that can hold them.
+//! - Each MSM or NTT goes where it is expected to finish soonest, by the measured throughput
+//!   per device, operation and size ([`Calibration`]; an unmeasured device gets the next
+//!   operation, which is its calibration). A large MSM is split across the devices in
+//!   proportion to their throughput and the partial sums are added, so e.g. the G2 MSM can
+//!   stay on the CPU while G1 work runs elsewhere, or one MSM can use both.
+//! - A member that fails (an error from the driver: build, launch, out of memory) has the
+//!   fault counted and its work redone on the CPU at once; a member whose result made a
+//!   proof fail its pairing check is found by re-proving on the CPU alone (see
+//!   [`Device::proof_checked`]). After [`QUARANTINE_AFTER`] faults a member is quarantined
+//!   and gets no more work. The proof is still correct, and still comes.
+
+mod calibration;
+pub mod faulty;
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+pub use calibration::{Calibration, OpKind};
+
+use crate::{BasesHandle, CpuDevice, Device, DeviceError, DeviceInfo, Group, NttOp};
+use kiln_algebra::curve::{Curve, G1Affine, G1Projective, G2Affine, G2Projective};
+use kiln_algebra::msm::MsmConfig;
+
+/// The `tracing` target of the fleet's events (`RUST_LOG=kiln::sched=debug`): placement,
+/// faults and quarantines.
+const TARGET: &str = "kiln::sched";
+
+/// Faults after which a member is quarantined.
+pub const QUARANTINE_AFTER: u32 = 2;
+
+/// MSMs below this many points are never split.
+pub const SPLIT_MIN: usize = 1 << 14;
+
+/// A member's state, as inventories show it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MemberStatus {
+    /// What the device is.
+    pub info: DeviceInfo,
+    /// `ready` or `quarantined`.
+    pub state: &'static str,
+    /// Operations completed.
+    pub jobs_done: u64,
+    /// Faults counted (errors and wrong results).
+    pub faults: u32,
+}
+
+#[derive(Default)]
+struct Health {
+    jobs_done: u64,
+    faults: u32,
+    quarantined: bool,
+}
+
+struct State {
+    /// Fleet table id → each member's handle (None where loading failed).
+    tables: HashMap<u64, Vec<Option<BasesHandle>>>,
+    calibration: Calibration,
+    health: Vec<Health>,
+    /// Members that ran operations since the last proof check.
+    used: HashSet<usize>,
+    /// Accelerators under suspicion while a proof is re-run on the CPU alone.
+    suspects: Option<HashSet<usize>>,
+}
+
+/// Several devices behind one [`Device`]; member 0 is always the CPU (the fallback).
+pub struct Fleet<C: Curve> {
+    info: DeviceInfo,
+    members: Vec<Arc<dyn Device<C>>>,
+    state: Mutex<State>,
+    next_id: AtomicU64,
+}
+
+impl<C: Curve> Fleet<C> {
+    /// A fleet of the CPU and `accelerators`, learning throughput into `calibration`.
+    pub fn new(accelerators: Vec<Arc<dyn Device<C>>>, calibration: Calibration) -> Self {
+        Self::with_cpu(Arc::new(CpuDevice::<C>::new()), accelerators, calibration)
+    }
+
+    /// A fleet of the given CPU device (e.g. one with a precompute budget) and `accelerators`.
+    pub fn with_cpu(
+        cpu: Arc<dyn Device<C>>,
+        accelerators: Vec<Arc<dyn Device<C>>>,
+        calibration: Calibration,
+    ) -> Self {
+        let mut members = vec![cpu];
+        members.extend(accelerators);
+        let names: Vec<String> = members.iter().map(|m| m.info().spec.to_string()).collect();
+        let info = DeviceInfo {
+            spec: members[0].info().spec,
+            name: format!("fleet: {}", names.join(", ")),
+            memory_bytes: None,
+            compute_units: members.iter().map(|m| m.info().compute_units).sum(),
+            host_cpu: false,
+        };
+        Self {
+            info,
+            state: Mutex::new(State {
+                tables: HashMap::new(),
+                calibration,
+                health: members.iter().map(|_| Health::default()).collect(),
+                used: HashSet::new(),
+                suspects: None,
+            }),
+            members,
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// Every member's state.
+    pub fn members(&self) -> Vec<MemberStatus> {
+        let st = self.lock();
+        self.members
+            .iter()
+            .zip(&st.health)
+            .map(|(m, h)| MemberStatus {
+                info: m.info().clone(),
+                state: if h.quarantined {
+                    "quarantined"
+                } else {
+                    "ready"
+                },
+                jobs_done: h.jobs_done,
+                faults: h.faults,
+            })
+            .collect()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn key(&self, k: usize) -> String {
+        self.members[k].info().spec.to_string()
+    }
+
+    /// Counts a fault on member `k` (never the CPU fallback) and quarantines it at the limit.
+    fn fault(&self, st: &mut State, k: usize, why: &str) {
+        if k == 0 {
+            return;
+        }
+        let h = &mut st.health[k];
+        h.faults += 1;
+        if h.faults >= QUARANTINE_AFTER && !h.quarantined {
+            h.quarantined = true;
+            tracing::warn!(target: TARGET, device = %self.key(k), faults = h.faults, why, "device quarantined");
+        } else {
+            tracing::warn!(target: TARGET, device = %self.key(k), faults = h.faults, why, "device fault");
+        }
+    }
+
+    /// Members that may run work now and hold the table (`handles`, if any).
+    fn candidates(&self, st: &State, handles: Option<&[Option<BasesHandle>]>) -> Vec<usize> {
+        (0..self.members.len())
+            .filter(|&k| !st.health[k].quarantined)
+            .filter(|&k| k == 0 || st.suspects.is_none())
+            .filter(|&k| handles.is_none_or(|h| h.get(k).is_some_and(Option::is_some)))
+            .collect()
+    }
+
+    /// Where an operation of `size` items goes: one member, or (for large MSMs with
+    /// several measured members) ranges of the input in proportion to throughput.
+    fn place(
+        &self,
+        st: &State,
+        op: OpKind,
+        size: usize,
+        cands: &[usize],
+    ) -> Vec<(usize, Range<usize>)> {
+        let est: Vec<(usize, Option<f64>)> = cands
+            .iter()
+            .map(|&k| (k, st.calibration.estimate(&self.key(k), op, size)))
+            .collect();
+        // An unmeasured member takes the whole operation: that is its calibration.
+        if let Some(&(k, _)) = est.iter().find(|(_, e)| e.is_none()) {
+            return vec![(k, 0..size)];
+        }
+        let rates: Vec<(usize, f64)> = est
+            .iter()
+            .map(|&(k, e)| (k, size as f64 / e.unwrap_or(f64::MAX).max(1e-12)))
+            .collect();
+        let splittable = op != OpKind::Ntt && size >= SPLIT_MIN && rates.len() > 1;
+        if !splittable {
+            let best = rates
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map_or(0, |r| r.0);
+            return vec![(best, 0..size)];
+        }
+        let total: f64 = rates.iter().map(|r| r.1).sum();
+        let mut parts = Vec::new();
+        let mut at = 0usize;
+        for (i, &(k, r)) in rates.iter().enumerate() {
+            let end = if i + 1 == rates.len() {
+                size
+            } else {
+                (at + (size as f64 * r / total) as usize).min(size)
+            };
+            if end > at {
+                parts.push((k, at..end));
+            }
+            at = end;
+        }
+        parts
+    }
+
+    /// Runs an MSM of kind `op` over fleet table `bases` via `call` on each member.
+    fn msm<T, F>(
+        &self,
+        op: OpKind,
+        bases: &BasesHandle,
+        start: usize,
+        scalars: &[C::Fr],
+        cfg: &MsmConfig,
+        call: F,
+    ) -> Result<T, DeviceError>
+    where
+        T: Send + std::ops::Add<Output = T> + Default,
+        F: Fn(&dyn Device<C>, &BasesHandle, usize, &[C::Fr], &MsmConfig) -> Result<T, DeviceError>
+            + Sync,
+    {
+        let (handles, parts) = {
+            let st = self.lock();
+            let handles = st
+                .tables
+                .get(&bases.id)
+                .cloned()
+                .ok_or(DeviceError::UnknownBases {
+                    device: self.info.spec,
+                    id: bases.id,
+                })?;
+            let cands = self.candidates(&st, Some(&handles));
+            let parts = self.place(&st, op, scalars.len(), &cands);
+            (handles, parts)
+        };
+        let run = |k: usize, r: &Range<usize>| {
+            let h = handles[k].as_ref().ok_or(DeviceError::UnknownBases {
+                device: self.members[k].info().spec,
+                id: bases.id,
+            })?;
+            let t = Instant::now();
+            let out = call(
+                self.members[k].as_ref(),
+                h,
+                start + r.start,
+                &scalars[r.clone()],
+                cfg,
+            );
+            Ok::<_, DeviceError>((out?, t.elapsed().as_secs_f64()))
+        };
+        let results: Vec<Result<(T, f64), DeviceError>> = if parts.len() == 1 {
+            vec![run(parts[0].0, &parts[0].1)]
+        } else {
+            std::thread::scope(|s| {
+                let jobs: Vec<_> = parts
+                    .iter()
+                    .map(|(k, r)| s.spawn(move || run(*k, r)))
+                    .collect();
+                jobs.into_iter()
+                    .map(|j| j.join().unwrap_or_else(|_| Err(self.panicked())))
+                    .collect()
+            })
+        };
+        let mut total = T::default();
+        for ((k, r), res) in parts.iter().zip(results) {
+            let value = match res {
+                Ok((v, secs)) => {
+                    let mut st = self.lock();
+                    st.calibration.record(&self.key(*k), op, r.len(), secs);
+                    st.health[*k].jobs_done += 1;
+                    st.used.insert(*k);
+                    v
+                }
+                Err(e) if *k != 0 && is_device_fault(&e) => {
+                    self.fault(&mut self.lock(), *k, &e.to_string());
+                    // Redo this part on the CPU, which holds every table.
+                    let cpu = handles[0].as_ref().ok_or(DeviceError::UnknownBases {
+                        device: self.info.spec,
+                        id: bases.id,
+                    })?;
+                    call(
+                        self.members[0].as_ref(),
+                        cpu,
+                        start + r.start,
+                        &scalars[r.clone()],
+                        cfg,
+                    )?
+                }
+                Err(e) => return Err(e),
+            };
+            total = total + value;
+        }
+        Ok(total)
+    }
+
+    fn panicked(&self) -> DeviceError {
+        DeviceError::Backend {
+            spec: self.info.spec,
+            message: "a device thread panicked".into(),
+        }
+    }
+
+    fn load(
+        &self,
+        group: Group,
+        len: usize,
+        load: impl Fn(&dyn Device<C>) -> Result<BasesHandle, DeviceError>,
+    ) -> Result<BasesHandle, DeviceError> {
+        let quarantined: Vec<bool> = self.lock().health.iter().map(|h| h.quarantined).collect();
+        let mut handles = Vec::with_capacity(self.members.len());
+        for (k, m) in self.members.iter().enumerate() {
+            if quarantined[k] {
+                handles.push(None);
+                continue;
+            }
+            match load(m.as_ref()) {
+                Ok(h) => handles.push(Some(h)),
+                // The CPU must hold every table: it is the fallback.
+                Err(e) if k == 0 => return Err(e),
+                // A device that cannot hold this table (e.g. out of memory) just does not
+                // get its operations; that is not a fault.
+                Err(e) => {
+                    tracing::warn!(target: TARGET, device = %self.key(k), error = %e, "table not loaded on device");
+                    handles.push(None);
+                }
+            }
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.lock().tables.insert(id, handles);
+        Ok(BasesHandle {
+            device: self.info.spec,
+            id,
+            group,
+            len,
+        })
+    }
+}
+
+impl<C: Curve> Device<C> for Fleet<C> {
+    fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    fn load_g1(&self, points: Arc<Vec<G1Affine<C>>>) -> Result<BasesHandle, DeviceError> {
+        let len = points.len();
+        self.load(Group::G1, len, |d| d.load_g1(points.clone()))
+    }
+
+    fn load_g2(&self, points: Arc<Vec<G2Affine<C>>>) -> Result<BasesHandle, DeviceError> {
+        let len = points.len();
+        self.load(Group::G2, len, |d| d.load_g2(points.clone()))
+    }
+
+    fn release(&self, bases: &BasesHandle) -> Result<(), DeviceError> {
+        let handles = self
+            .lock()
+            .tables
+            .remove(&bases.id)
+            .ok_or(DeviceError::UnknownBases {
+                device: self.info.spec,
+                id: bases.id,
+            })?;
+        // Every member frees its copy even if another fails; the first error is reported.
+        let mut first_error = None;
+        for (m, h) in self.members.iter().zip(handles) {
+            if let Some(Err(e)) = h.map(|h| m.release(&h)) {
+                tracing::warn!(target: TARGET, device = %m.info().spec, error = %e, "cannot free a table");
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn msm_g1(
+        &self,
+        bases: &BasesHandle,
+        start: usize,
+        scalars: &[C::Fr],
+        cfg: &MsmConfig,
+    ) -> Result<G1Projective<C>, DeviceError> {
+        self.msm(
+            OpKind::MsmG1,
+            bases,
+            start,
+            scalars,
+            cfg,
+            |d, h, s, x, c| d.msm_g1(h, s, x, c),
+        )
+    }
+
+    fn msm_g2(
+        &self,
+        bases: &BasesHandle,
+        start: usize,
+        scalars: &[C::Fr],
+        cfg: &MsmConfig,
+    ) -> Result<G2Projective<C>, DeviceError> {
+        self.msm(
+            OpKind::MsmG2,
+            bases,
+            start,
+            scalars,
+            cfg,
+            |d, h, s, x, c| d.msm_g2(h, s, x, c),
+        )
+    }
+
+    fn ntt(&self, vectors: &mut [Vec<C::Fr>], op: NttOp<C::Fr>) -> Result<(), DeviceError> {
+        let size: usize = vectors.iter().map(Vec::len).sum();
+        let k = {
+            let st = self.lock();
+            let cands = self.candidates(&st, None);
+            self.place(&st, OpKind::Ntt, size, &cands)[0].0
+        };
+        // A failed launch may leave the vectors half transformed: keep the input.
+        let input = if k == 0 { Vec::new() } else { vectors.to_vec() };
+        let t = Instant::now();
+        match self.members[k].ntt(vectors, op) {
+            Ok(()) => {
+                let mut st = self.lock();
+                st.calibration
+                    .record(&self.key(k), OpKind::Ntt, size, t.elapsed().as_secs_f64());
+                st.health[k].jobs_done += 1;
+                st.used.insert(k);
+                Ok(())
+            }
+            Err(e) if k == 0 || !is_device_fault(&e) => Err(e),
+            Err(e) => {
+                self.fault(&mut self.lock(), k, &e.to_string());
+                vectors.clone_from_slice(&input);
+                self.members[0].ntt(vectors, op)
+            }
+        }
+    }
+
+    fn proof_checked(&self, accepted: bool) -> bool {
+        let mut st = self.lock();
+        let used: HashSet<usize> = std::mem::take(&mut st.used);
+        match (accepted, st.suspects.take()) {
+            // A CPU-only rerun passed: the accelerators of the failed attempt were wrong.
+            (true, Some(suspects)) => {
+                for k in suspects {
+                    self.fault(&mut st, k, "its result failed the proof's pairing check");
+                }
+                false
+            }
+            (true, None) => false,
+            // The first attempt failed and accelerators took part: rerun on the CPU alone.
+            (false, None) => {
+                let accel: HashSet<usize> = used.into_iter().filter(|&k| k != 0).collect();
+                if accel.is_empty() {
+                    return false;
+                }
+                st.suspects = Some(accel);
+                true
+            }
+            // The CPU-only rerun failed too: the witness, not a device, is at fault.
+            (false, Some(_)) => false,
+        }
+    }
+}
+
+/// Whether an error is the device's fault (a driver or launch failure) rather than the
+/// caller's (a bad range, group or length, which every device would refuse alike).
+fn is_device_fault(e: &DeviceError) -> bool {
+    matches!(
+        e,
+        DeviceError::Backend { .. } | DeviceError::UnknownBases { .. }
+    )
+}

@@ -1,0 +1,312 @@
+//! The device layer: the one interface through which every MSM and NTT of a proof runs.
+//!
+//! A backend (CPU now; OpenCL, CUDA and FPGA cards behind cargo features) implements
+//! [`Device`]. A proving key's point tables are loaded once with [`Device::load_g1`] /
+//! [`Device::load_g2`] and stay resident, addressed by a [`BasesHandle`], across proofs; an
+//! MSM names the handle and a start offset, so a scheduler can split one MSM across devices
+//! and add the partial sums. NTTs are batched: the prover hands over its vectors together.
+
+pub mod conformance;
+pub mod cpu;
+#[cfg(feature = "cuda")]
+pub mod cuda;
+pub mod fleet;
+#[cfg(any(feature = "opencl", feature = "cuda"))]
+pub mod gpu;
+pub mod inventory;
+pub mod open;
+#[cfg(feature = "opencl")]
+pub mod opencl;
+
+/// The `tracing` target of this crate's events: `RUST_LOG=kiln::device=debug` shows them alone.
+pub(crate) const TARGET: &str = "kiln::device";
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use kiln_algebra::curve::{Curve, G1Affine, G1Projective, G2Affine, G2Projective};
+use kiln_algebra::msm::{MsmConfig, MsmError};
+use kiln_algebra::ntt::NttError;
+
+pub use cpu::{CpuDevice, DEFAULT_PRECOMPUTE_BUDGET};
+pub use inventory::{open_device, probe_devices, DeviceReport, DeviceStatus};
+
+/// The kinds of compute device kiln knows how to drive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceKind {
+    /// The host CPU (all cores, through rayon).
+    Cpu,
+    /// An OpenCL device (GPUs, or PoCL on the CPU for testing).
+    Opencl,
+    /// An NVIDIA GPU through CUDA.
+    Cuda,
+    /// An FPGA card running kiln's firmware and HLS engines.
+    Fpga,
+}
+
+impl DeviceKind {
+    /// The name used in device specs (`cpu`, `opencl`, `cuda`, `fpga`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::Cpu => "cpu",
+            DeviceKind::Opencl => "opencl",
+            DeviceKind::Cuda => "cuda",
+            DeviceKind::Fpga => "fpga",
+        }
+    }
+}
+
+/// Names one device: `cpu`, `cpu:0`, `opencl:1`, `cuda:0`, `fpga:0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DeviceSpec {
+    /// Which backend.
+    pub kind: DeviceKind,
+    /// Index among that backend's devices (0 when omitted).
+    pub index: usize,
+}
+
+impl fmt::Display for DeviceSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind.as_str(), self.index)
+    }
+}
+
+impl FromStr for DeviceSpec {
+    type Err = DeviceError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || DeviceError::BadSpec {
+            spec: s.to_string(),
+        };
+        let (kind, index) = match s.split_once(':') {
+            Some((k, i)) => (k, i.parse::<usize>().map_err(|_| bad())?),
+            None => (s, 0),
+        };
+        let kind = match kind {
+            "cpu" => DeviceKind::Cpu,
+            "opencl" => DeviceKind::Opencl,
+            "cuda" => DeviceKind::Cuda,
+            "fpga" => DeviceKind::Fpga,
+            _ => return Err(bad()),
+        };
+        Ok(DeviceSpec { kind, index })
+    }
+}
+
+/// What a device is, for inventories and logs.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceInfo {
+    /// Kind and index (`cpu:0`).
+    #[serde(serialize_with = "serialize_display")]
+    pub spec: DeviceSpec,
+    /// Human-readable name (CPU model, GPU name, card name).
+    pub name: String,
+    /// Device memory in bytes, where the device has its own.
+    pub memory_bytes: Option<u64>,
+    /// Parallel compute units (cores, SMs, engines).
+    pub compute_units: usize,
+    /// Whether it computes on the host's own CPU cores (the CPU backend, or an OpenCL CPU
+    /// driver such as PoCL): such a device competes with the CPU backend instead of adding to
+    /// it, so automatic device selection leaves it out.
+    pub host_cpu: bool,
+}
+
+fn serialize_display<S: serde::Serializer, T: fmt::Display>(
+    v: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// Which group a resident point table holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Group {
+    /// Points of G1.
+    G1,
+    /// Points of G2.
+    G2,
+}
+
+/// A point table resident on one device. Cheap to clone; free it with [`Device::release`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BasesHandle {
+    /// The device holding the table.
+    pub device: DeviceSpec,
+    /// The device's id for the table.
+    pub id: u64,
+    /// G1 or G2.
+    pub group: Group,
+    /// Number of points.
+    pub len: usize,
+}
+
+/// A batched NTT step. All vectors of one call have the same power-of-two length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NttOp<F> {
+    /// Coefficients → evaluations on the domain `ω^i`.
+    Forward,
+    /// Evaluations on the domain → coefficients.
+    Inverse,
+    /// Coefficients → evaluations on the coset `shift·ω^i`.
+    CosetForward(F),
+    /// Evaluations on the coset `shift·ω^i` → coefficients.
+    CosetInverse(F),
+    /// Evaluations on the domain → evaluations on the coset `shift·ω^i` (what the Groth16
+    /// witness map needs; backends may fuse the two transforms).
+    DomainToCoset(F),
+}
+
+/// Errors from a device or its backend.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// A device spec that does not parse.
+    #[error("bad device spec {spec:?}: expected cpu, opencl:N, cuda:N or fpga:N")]
+    BadSpec {
+        /// The text given.
+        spec: String,
+    },
+    /// The requested device does not exist or its backend is not available.
+    #[error("device {spec} is not available: {reason}")]
+    Unavailable {
+        /// The device asked for.
+        spec: DeviceSpec,
+        /// Why it is missing.
+        reason: String,
+    },
+    /// A handle this device does not hold (released, or from another device).
+    #[error("device {device} holds no point table with id {id}")]
+    UnknownBases {
+        /// The device asked.
+        device: DeviceSpec,
+        /// The handle's id.
+        id: u64,
+    },
+    /// A G1 operation on a G2 table or vice versa.
+    #[error("point table {id} holds {actual:?} points, the operation needs {expected:?}")]
+    WrongGroup {
+        /// The handle's id.
+        id: u64,
+        /// Group the operation needs.
+        expected: Group,
+        /// Group the table holds.
+        actual: Group,
+    },
+    /// An MSM range that runs past the end of the resident table.
+    #[error("MSM over points {start}..{end} runs past the table's {len} points")]
+    OutOfRange {
+        /// First point.
+        start: usize,
+        /// One past the last point.
+        end: usize,
+        /// Table length.
+        len: usize,
+    },
+    /// The MSM algorithm refused its input.
+    #[error(transparent)]
+    Msm(#[from] MsmError),
+    /// The NTT refused its input.
+    #[error(transparent)]
+    Ntt(#[from] NttError),
+    /// A backend-specific failure (build, launch, memory).
+    #[error("device {spec} failed: {message}")]
+    Backend {
+        /// The failing device.
+        spec: DeviceSpec,
+        /// What the backend reported.
+        message: String,
+    },
+}
+
+/// Checks that `start + n` fits in a table of `len` points.
+pub(crate) fn check_range(start: usize, n: usize, len: usize) -> Result<(), DeviceError> {
+    match start.checked_add(n) {
+        Some(end) if end <= len => Ok(()),
+        _ => Err(DeviceError::OutOfRange {
+            start,
+            end: start.saturating_add(n),
+            len,
+        }),
+    }
+}
+
+/// A compute device that runs a proof's MSMs and NTTs.
+///
+/// Implementations must be usable from several threads; a device serializes internally
+/// where its hardware needs it.
+pub trait Device<C: Curve>: Send + Sync {
+    /// What this device is.
+    fn info(&self) -> &DeviceInfo;
+
+    /// Makes a G1 point table resident on the device.
+    fn load_g1(&self, points: Arc<Vec<G1Affine<C>>>) -> Result<BasesHandle, DeviceError>;
+
+    /// Makes a G2 point table resident on the device.
+    fn load_g2(&self, points: Arc<Vec<G2Affine<C>>>) -> Result<BasesHandle, DeviceError>;
+
+    /// Frees a resident table. Releasing an unknown handle is an error.
+    fn release(&self, bases: &BasesHandle) -> Result<(), DeviceError>;
+
+    /// `Σ scalars[i]·bases[start + i]` over a resident G1 table.
+    fn msm_g1(
+        &self,
+        bases: &BasesHandle,
+        start: usize,
+        scalars: &[C::Fr],
+        cfg: &MsmConfig,
+    ) -> Result<G1Projective<C>, DeviceError>;
+
+    /// `Σ scalars[i]·bases[start + i]` over a resident G2 table.
+    fn msm_g2(
+        &self,
+        bases: &BasesHandle,
+        start: usize,
+        scalars: &[C::Fr],
+        cfg: &MsmConfig,
+    ) -> Result<G2Projective<C>, DeviceError>;
+
+    /// Applies one NTT step to every vector (all of one power-of-two length) in place.
+    fn ntt(&self, vectors: &mut [Vec<C::Fr>], op: NttOp<C::Fr>) -> Result<(), DeviceError>;
+
+    /// Told by the prover whether the proof just computed through this device passed its
+    /// pairing check. Returns true when the device has changed where it runs work (a
+    /// scheduler moving off a suspect accelerator), so proving again may succeed. A single
+    /// device has nothing to change: the default returns false.
+    fn proof_checked(&self, accepted: bool) -> bool {
+        let _ = accepted;
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_specs_parse_and_print() {
+        let s: DeviceSpec = "cpu".parse().unwrap();
+        assert_eq!(
+            s,
+            DeviceSpec {
+                kind: DeviceKind::Cpu,
+                index: 0
+            }
+        );
+        assert_eq!(s.to_string(), "cpu:0");
+        let s: DeviceSpec = "opencl:3".parse().unwrap();
+        assert_eq!(
+            s,
+            DeviceSpec {
+                kind: DeviceKind::Opencl,
+                index: 3
+            }
+        );
+        for bad in ["gpu", "cpu:", "cuda:x", "", "opencl:-1"] {
+            assert!(
+                bad.parse::<DeviceSpec>().is_err(),
+                "{bad:?} should not parse"
+            );
+        }
+    }
+}
