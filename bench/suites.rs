@@ -207,7 +207,7 @@ fn device_row(
 /// over a resident table and a batch of three domain→coset NTTs, as the prover uses them.
 fn suite_devices(max_log: u32, rows: &mut Vec<Row>) {
     use kiln_device::{
-        open_device, probe_devices, CpuDevice, Device, DeviceKind, DeviceStatus, NttOp,
+        open_device, probe_devices, CpuDevice, Device, DeviceKind, DeviceStatus, MsmJob, NttOp,
     };
     use std::sync::Arc;
     let cpu = CpuDevice::<Bn254>::new();
@@ -242,10 +242,10 @@ fn suite_devices(max_log: u32, rows: &mut Vec<Row>) {
             let n = 1usize << log;
             let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
             let (tb, want) = best(runs_for(log), || {
-                cpu.msm_g1(&hc, 0, &scalars, &cfg).unwrap()
+                cpu.msm_g1(&MsmJob::new(&hc, 0, &scalars, &cfg)).unwrap()
             });
             let (tk, got) = best(runs_for(log), || {
-                dev.msm_g1(&hd, 0, &scalars, &cfg).unwrap()
+                dev.msm_g1(&MsmJob::new(&hd, 0, &scalars, &cfg)).unwrap()
             });
             assert_eq!(
                 want, got,

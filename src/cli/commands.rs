@@ -71,7 +71,8 @@ fn prove(
         Calibration::default_store(),
     )?;
     let pk = ProvingKey::load(&zk, dev.device)?;
-    tracing::info!(target: crate::TARGET,
+    tracing::info!(
+        target: crate::TARGET,
         load_ms = pk.load_time.as_secs_f64() * 1e3,
         "proving key loaded"
     );
@@ -121,7 +122,8 @@ fn verify(vk: &Path, public: &Path, proof: &Path) -> Result<Outcome, CliError> {
 
 fn setup(r1cs: &Path, zkey: &Path) -> Result<Outcome, CliError> {
     let circuit = read_r1cs::<Bn254>(r1cs)?;
-    tracing::warn!(target: crate::TARGET,
+    tracing::warn!(
+        target: crate::TARGET,
         "kiln setup samples toxic waste in this process: development keys only, not for production"
     );
     let contents = kiln_groth16::setup(&circuit, &mut OsRng)?;

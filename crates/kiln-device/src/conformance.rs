@@ -10,7 +10,7 @@ use ark_ff::{FftField, UniformRand};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::{CpuDevice, Device, NttOp};
+use super::{CpuDevice, Device, MsmJob, NttOp};
 use kiln_algebra::curve::{Bn254, Curve};
 use kiln_algebra::msm::MsmConfig;
 use kiln_algebra::test_inputs::{adversarial_points, random_scalars, witness_like};
@@ -71,21 +71,30 @@ pub fn check_msm(dev: &dyn Device<Bn254>) {
         ),
     ];
     for (what, start, scalars, cfg) in &cases {
-        let got = dev.msm_g1(&d1, *start, scalars, cfg).unwrap();
-        let want = cpu.msm_g1(&c1, *start, scalars, cfg).unwrap();
+        let got = dev.msm_g1(&MsmJob::new(&d1, *start, scalars, cfg)).unwrap();
+        let want = cpu.msm_g1(&MsmJob::new(&c1, *start, scalars, cfg)).unwrap();
         assert_eq!(got, want, "{name}: G1 MSM, {what}");
         let len = scalars.len().min(n / 4 - start.min(&(n / 4)));
         let start2 = (*start).min(n / 4 - len);
-        let got = dev.msm_g2(&d2, start2, &scalars[..len], cfg).unwrap();
-        let want = cpu.msm_g2(&c2, start2, &scalars[..len], cfg).unwrap();
+        let got = dev
+            .msm_g2(&MsmJob::new(&d2, start2, &scalars[..len], cfg))
+            .unwrap();
+        let want = cpu
+            .msm_g2(&MsmJob::new(&c2, start2, &scalars[..len], cfg))
+            .unwrap();
         assert_eq!(got, want, "{name}: G2 MSM, {what}");
     }
     // Out of range and the wrong group are errors, not crashes.
-    assert!(dev.msm_g1(&d1, n - 1, &[Fr::from(1u64); 2], &auto).is_err());
-    assert!(dev.msm_g2(&d1, 0, &[Fr::from(1u64)], &auto).is_err());
+    assert!(dev
+        .msm_g1(&MsmJob::new(&d1, n - 1, &[Fr::from(1u64); 2], &auto))
+        .is_err());
+    assert!(dev
+        .msm_g2(&MsmJob::new(&d1, 0, &[Fr::from(1u64)], &auto))
+        .is_err());
     dev.release(&d1).unwrap();
     assert!(
-        dev.msm_g1(&d1, 0, &[Fr::from(1u64)], &auto).is_err(),
+        dev.msm_g1(&MsmJob::new(&d1, 0, &[Fr::from(1u64)], &auto))
+            .is_err(),
         "{name}: released table"
     );
     dev.release(&d2).unwrap();

@@ -4,17 +4,19 @@
 //! beyond decoding it. NTT domains (twiddle tables) are built once per size and cached.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use rayon::prelude::*;
 
+use super::resident::ResidentTables;
 use super::{
-    check_range, BasesHandle, Device, DeviceError, DeviceInfo, DeviceKind, DeviceSpec, Group, NttOp,
+    BasesHandle, Device, DeviceError, DeviceInfo, DeviceKind, DeviceSpec, MsmJob, MsmSum, NttOp,
+    Points,
 };
-use kiln_algebra::curve::{Curve, G1Affine, G1Projective, G2Affine, G2Projective};
+use kiln_algebra::curve::Curve;
 use kiln_algebra::msm::{
-    default_precompute_bits, msm, msm_precomputed, precompute, precomputed_bytes, MsmConfig,
+    default_precompute_bits, msm, msm_precomputed, precompute, precomputed_bytes, MsmError,
     PrecomputedBases,
 };
 use kiln_algebra::ntt::NttDomain;
@@ -26,35 +28,65 @@ use kiln_algebra::ntt::NttDomain;
 /// (1 GiB per table is a reasonable budget there).
 pub const DEFAULT_PRECOMPUTE_BUDGET: usize = 0;
 
-/// A resident point table and, within the budget, its precomputed window shifts.
-struct Resident<T, P> {
-    points: Arc<Vec<T>>,
-    pre: Option<Arc<P>>,
+/// A resident point table of one group and, within the budget, its precomputed window
+/// shifts.
+struct HostTable<P: SWCurveConfig> {
+    points: Arc<Vec<Affine<P>>>,
+    pre: Option<Arc<PrecomputedBases<P>>>,
 }
 
-impl<T, P> Clone for Resident<T, P> {
+impl<P: SWCurveConfig> Clone for HostTable<P> {
     fn clone(&self) -> Self {
-        Resident {
+        HostTable {
             points: self.points.clone(),
             pre: self.pre.clone(),
         }
     }
 }
 
-type G1Table<C> = Resident<G1Affine<C>, PrecomputedBases<<C as Curve>::G1>>;
-type G2Table<C> = Resident<G2Affine<C>, PrecomputedBases<<C as Curve>::G2>>;
+impl<P: SWCurveConfig> HostTable<P> {
+    /// The table, precomputed when that takes at most `budget` bytes.
+    fn new(points: Arc<Vec<Affine<P>>>, budget: usize) -> Self {
+        let c = default_precompute_bits::<P>(points.len());
+        let bytes = precomputed_bytes::<P>(points.len(), c);
+        let pre = (!points.is_empty() && bytes <= budget).then(|| Arc::new(precompute(&points, c)));
+        HostTable { points, pre }
+    }
+
+    /// The MSM `job` (its range checked by the caller).
+    fn msm(&self, job: &MsmJob<'_, P::ScalarField>) -> Result<Projective<P>, MsmError> {
+        let MsmJob {
+            start,
+            scalars,
+            cfg,
+            ..
+        } = *job;
+        match &self.pre {
+            Some(pre) => msm_precomputed(pre, start, scalars, cfg),
+            None => msm(&self.points[start..start + scalars.len()], scalars, cfg),
+        }
+    }
+}
 
 /// A resident point table on the CPU.
 enum Table<C: Curve> {
-    G1(G1Table<C>),
-    G2(G2Table<C>),
+    G1(HostTable<C::G1>),
+    G2(HostTable<C::G2>),
+}
+
+impl<C: Curve> Clone for Table<C> {
+    fn clone(&self) -> Self {
+        match self {
+            Table::G1(t) => Table::G1(t.clone()),
+            Table::G2(t) => Table::G2(t.clone()),
+        }
+    }
 }
 
 /// The host CPU as a kiln device.
 pub struct CpuDevice<C: Curve> {
     info: DeviceInfo,
-    next_id: AtomicU64,
-    tables: Mutex<HashMap<u64, Table<C>>>,
+    tables: ResidentTables<Table<C>>,
     precompute_budget: usize,
     domains: Mutex<HashMap<usize, Arc<NttDomain<C::Fr>>>>,
 }
@@ -68,19 +100,19 @@ impl<C: Curve> Default for CpuDevice<C> {
 impl<C: Curve> CpuDevice<C> {
     /// The CPU device, using the global rayon pool.
     pub fn new() -> Self {
+        let spec = DeviceSpec {
+            kind: DeviceKind::Cpu,
+            index: 0,
+        };
         CpuDevice {
             info: DeviceInfo {
-                spec: DeviceSpec {
-                    kind: DeviceKind::Cpu,
-                    index: 0,
-                },
+                spec,
                 name: cpu_model_name(),
                 memory_bytes: None,
                 compute_units: rayon::current_num_threads(),
                 host_cpu: true,
             },
-            next_id: AtomicU64::new(1),
-            tables: Mutex::new(HashMap::new()),
+            tables: ResidentTables::new(spec),
             precompute_budget: DEFAULT_PRECOMPUTE_BUDGET,
             domains: Mutex::new(HashMap::new()),
         }
@@ -91,68 +123,6 @@ impl<C: Curve> CpuDevice<C> {
     pub fn with_precompute_budget(mut self, bytes: usize) -> Self {
         self.precompute_budget = bytes;
         self
-    }
-
-    /// The precomputed shifts of `points`, if within the budget.
-    fn precomputed<P: ark_ec::short_weierstrass::SWCurveConfig>(
-        &self,
-        points: &[ark_ec::short_weierstrass::Affine<P>],
-    ) -> Option<Arc<PrecomputedBases<P>>> {
-        let c = default_precompute_bits::<P>(points.len());
-        let bytes = precomputed_bytes::<P>(points.len(), c);
-        (!points.is_empty() && bytes <= self.precompute_budget)
-            .then(|| Arc::new(precompute(points, c)))
-    }
-
-    fn insert(&self, table: Table<C>, group: Group, len: usize) -> BasesHandle {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.tables
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, table);
-        BasesHandle {
-            device: self.info.spec,
-            id,
-            group,
-            len,
-        }
-    }
-
-    fn g1_table(&self, h: &BasesHandle) -> Result<G1Table<C>, DeviceError> {
-        match self.lookup(h)? {
-            Table::G1(t) => Ok(t),
-            Table::G2(_) => Err(DeviceError::WrongGroup {
-                id: h.id,
-                expected: Group::G1,
-                actual: Group::G2,
-            }),
-        }
-    }
-
-    fn g2_table(&self, h: &BasesHandle) -> Result<G2Table<C>, DeviceError> {
-        match self.lookup(h)? {
-            Table::G2(t) => Ok(t),
-            Table::G1(_) => Err(DeviceError::WrongGroup {
-                id: h.id,
-                expected: Group::G2,
-                actual: Group::G1,
-            }),
-        }
-    }
-
-    fn lookup(&self, h: &BasesHandle) -> Result<Table<C>, DeviceError> {
-        let unknown = || DeviceError::UnknownBases {
-            device: self.info.spec,
-            id: h.id,
-        };
-        if h.device != self.info.spec {
-            return Err(unknown());
-        }
-        let tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
-        match tables.get(&h.id).ok_or_else(unknown)? {
-            Table::G1(t) => Ok(Table::G1(t.clone())),
-            Table::G2(t) => Ok(Table::G2(t.clone())),
-        }
     }
 
     fn domain(&self, size: usize) -> Result<Arc<NttDomain<C::Fr>>, DeviceError> {
@@ -171,57 +141,26 @@ impl<C: Curve> Device<C> for CpuDevice<C> {
         &self.info
     }
 
-    fn load_g1(&self, points: Arc<Vec<G1Affine<C>>>) -> Result<BasesHandle, DeviceError> {
-        let len = points.len();
-        let pre = self.precomputed(&points);
-        Ok(self.insert(Table::G1(Resident { points, pre }), Group::G1, len))
-    }
-
-    fn load_g2(&self, points: Arc<Vec<G2Affine<C>>>) -> Result<BasesHandle, DeviceError> {
-        let len = points.len();
-        let pre = self.precomputed(&points);
-        Ok(self.insert(Table::G2(Resident { points, pre }), Group::G2, len))
+    fn load(&self, points: Points<C>) -> Result<BasesHandle, DeviceError> {
+        let (group, len, budget) = (points.group(), points.len(), self.precompute_budget);
+        let table = match points {
+            Points::G1(p) => Table::G1(HostTable::new(p, budget)),
+            Points::G2(p) => Table::G2(HostTable::new(p, budget)),
+        };
+        Ok(self.tables.insert(table, group, len))
     }
 
     fn release(&self, bases: &BasesHandle) -> Result<(), DeviceError> {
-        let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
-        // Check ownership first: another device's handle must not free one of ours.
-        if bases.device == self.info.spec && tables.remove(&bases.id).is_some() {
-            return Ok(());
-        }
-        Err(DeviceError::UnknownBases {
-            device: self.info.spec,
-            id: bases.id,
-        })
+        self.tables.remove(bases).map(drop)
     }
 
-    fn msm_g1(
-        &self,
-        bases: &BasesHandle,
-        start: usize,
-        scalars: &[C::Fr],
-        cfg: &MsmConfig,
-    ) -> Result<G1Projective<C>, DeviceError> {
-        let table = self.g1_table(bases)?;
-        check_range(start, scalars.len(), table.points.len())?;
-        Ok(match &table.pre {
-            Some(pre) => msm_precomputed(pre, start, scalars, cfg)?,
-            None => msm(&table.points[start..start + scalars.len()], scalars, cfg)?,
-        })
-    }
-
-    fn msm_g2(
-        &self,
-        bases: &BasesHandle,
-        start: usize,
-        scalars: &[C::Fr],
-        cfg: &MsmConfig,
-    ) -> Result<G2Projective<C>, DeviceError> {
-        let table = self.g2_table(bases)?;
-        check_range(start, scalars.len(), table.points.len())?;
-        Ok(match &table.pre {
-            Some(pre) => msm_precomputed(pre, start, scalars, cfg)?,
-            None => msm(&table.points[start..start + scalars.len()], scalars, cfg)?,
+    fn msm(&self, job: &MsmJob<'_, C::Fr>) -> Result<MsmSum<C>, DeviceError> {
+        let table = self
+            .tables
+            .for_msm(job.bases, job.start, job.scalars.len())?;
+        Ok(match table.table {
+            Table::G1(t) => MsmSum::G1(t.msm(job)?),
+            Table::G2(t) => MsmSum::G2(t.msm(job)?),
         })
     }
 
@@ -261,8 +200,8 @@ mod tests {
     use super::*;
     use ark_ec::{AffineRepr, CurveGroup};
     use ark_ff::UniformRand;
-    use kiln_algebra::curve::Bn254;
-    use kiln_algebra::msm::msm_naive;
+    use kiln_algebra::curve::{Bn254, G1Affine};
+    use kiln_algebra::msm::{msm_naive, MsmConfig};
 
     type Fr = ark_bn254::Fr;
 
@@ -288,21 +227,21 @@ mod tests {
         let scalars: Vec<Fr> = (0..25).map(|_| Fr::rand(&mut rng)).collect();
         for start in [0, 7, 15] {
             let got = dev
-                .msm_g1(&h, start, &scalars, &MsmConfig::default())
+                .msm_g1(&MsmJob::new(&h, start, &scalars, &MsmConfig::default()))
                 .unwrap();
             assert_eq!(got, msm_naive(&points[start..start + 25], &scalars));
         }
         assert!(matches!(
-            dev.msm_g1(&h, 16, &scalars, &MsmConfig::default()),
+            dev.msm_g1(&MsmJob::new(&h, 16, &scalars, &MsmConfig::default())),
             Err(DeviceError::OutOfRange { .. })
         ));
         assert!(matches!(
-            dev.msm_g2(&h, 0, &scalars, &MsmConfig::default()),
+            dev.msm_g2(&MsmJob::new(&h, 0, &scalars, &MsmConfig::default())),
             Err(DeviceError::WrongGroup { .. })
         ));
         dev.release(&h).unwrap();
         assert!(matches!(
-            dev.msm_g1(&h, 0, &scalars, &MsmConfig::default()),
+            dev.msm_g1(&MsmJob::new(&h, 0, &scalars, &MsmConfig::default())),
             Err(DeviceError::UnknownBases { .. })
         ));
         assert!(dev.release(&h).is_err());

@@ -17,6 +17,7 @@ pub mod inventory;
 pub mod open;
 #[cfg(feature = "opencl")]
 pub mod opencl;
+pub mod resident;
 
 /// The `tracing` target of this crate's events: `RUST_LOG=kiln::device=debug` shows them alone.
 pub(crate) const TARGET: &str = "kiln::device";
@@ -231,40 +232,144 @@ pub(crate) fn check_range(start: usize, n: usize, len: usize) -> Result<(), Devi
     }
 }
 
+/// A point table to make resident on a device: G1 or G2 points.
+#[derive(Clone, Debug)]
+pub enum Points<C: Curve> {
+    /// Points of G1.
+    G1(Arc<Vec<G1Affine<C>>>),
+    /// Points of G2.
+    G2(Arc<Vec<G2Affine<C>>>),
+}
+
+impl<C: Curve> Points<C> {
+    /// Which group the points are in.
+    pub fn group(&self) -> Group {
+        match self {
+            Points::G1(_) => Group::G1,
+            Points::G2(_) => Group::G2,
+        }
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        match self {
+            Points::G1(p) => p.len(),
+            Points::G2(p) => p.len(),
+        }
+    }
+
+    /// Whether there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The result of an MSM: a point of the resident table's group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MsmSum<C: Curve> {
+    /// A G1 point.
+    G1(G1Projective<C>),
+    /// A G2 point.
+    G2(G2Projective<C>),
+}
+
+impl<C: Curve> MsmSum<C> {
+    /// The identity of `group` (the sum of no terms).
+    pub fn zero(group: Group) -> Self {
+        match group {
+            Group::G1 => MsmSum::G1(Default::default()),
+            Group::G2 => MsmSum::G2(Default::default()),
+        }
+    }
+
+    /// Which group the point is in.
+    pub fn group(&self) -> Group {
+        match self {
+            MsmSum::G1(_) => Group::G1,
+            MsmSum::G2(_) => Group::G2,
+        }
+    }
+
+    /// The point, if it is in G1.
+    pub fn g1(self) -> Option<G1Projective<C>> {
+        match self {
+            MsmSum::G1(p) => Some(p),
+            MsmSum::G2(_) => None,
+        }
+    }
+
+    /// The point, if it is in G2.
+    pub fn g2(self) -> Option<G2Projective<C>> {
+        match self {
+            MsmSum::G2(p) => Some(p),
+            MsmSum::G1(_) => None,
+        }
+    }
+
+    /// The sum of two partial results of one MSM (both in its group); `None` if the groups
+    /// differ.
+    pub fn checked_add(self, other: Self) -> Option<Self> {
+        match (self, other) {
+            (MsmSum::G1(a), MsmSum::G1(b)) => Some(MsmSum::G1(a + b)),
+            (MsmSum::G2(a), MsmSum::G2(b)) => Some(MsmSum::G2(a + b)),
+            _ => None,
+        }
+    }
+}
+
+/// One MSM over a resident table: `Σ scalars[i]·bases[start + i]`.
+#[derive(Clone, Copy, Debug)]
+pub struct MsmJob<'a, F> {
+    /// The resident table.
+    pub bases: &'a BasesHandle,
+    /// The table's point that the first scalar multiplies.
+    pub start: usize,
+    /// The scalars.
+    pub scalars: &'a [F],
+    /// Window and thread settings.
+    pub cfg: &'a MsmConfig,
+}
+
+impl<'a, F> MsmJob<'a, F> {
+    /// `Σ scalars[i]·bases[start + i]`, with the window and thread settings `cfg`.
+    pub fn new(bases: &'a BasesHandle, start: usize, scalars: &'a [F], cfg: &'a MsmConfig) -> Self {
+        MsmJob {
+            bases,
+            start,
+            scalars,
+            cfg,
+        }
+    }
+
+    /// The part of this MSM over scalars `range` (for splitting it across devices).
+    pub fn part(&self, range: std::ops::Range<usize>) -> MsmJob<'_, F> {
+        MsmJob {
+            start: self.start + range.start,
+            scalars: &self.scalars[range],
+            ..*self
+        }
+    }
+}
+
 /// A compute device that runs a proof's MSMs and NTTs.
 ///
+/// A backend implements the group-generic operations ([`Device::load`], [`Device::msm`]);
+/// the per-group methods the prover calls ([`Device::load_g1`], [`Device::msm_g2`], ...)
+/// are provided on top of them, so every backend shares one copy of their checks.
 /// Implementations must be usable from several threads; a device serializes internally
 /// where its hardware needs it.
 pub trait Device<C: Curve>: Send + Sync {
     /// What this device is.
     fn info(&self) -> &DeviceInfo;
 
-    /// Makes a G1 point table resident on the device.
-    fn load_g1(&self, points: Arc<Vec<G1Affine<C>>>) -> Result<BasesHandle, DeviceError>;
-
-    /// Makes a G2 point table resident on the device.
-    fn load_g2(&self, points: Arc<Vec<G2Affine<C>>>) -> Result<BasesHandle, DeviceError>;
+    /// Makes a point table resident on the device.
+    fn load(&self, points: Points<C>) -> Result<BasesHandle, DeviceError>;
 
     /// Frees a resident table. Releasing an unknown handle is an error.
     fn release(&self, bases: &BasesHandle) -> Result<(), DeviceError>;
 
-    /// `Σ scalars[i]·bases[start + i]` over a resident G1 table.
-    fn msm_g1(
-        &self,
-        bases: &BasesHandle,
-        start: usize,
-        scalars: &[C::Fr],
-        cfg: &MsmConfig,
-    ) -> Result<G1Projective<C>, DeviceError>;
-
-    /// `Σ scalars[i]·bases[start + i]` over a resident G2 table.
-    fn msm_g2(
-        &self,
-        bases: &BasesHandle,
-        start: usize,
-        scalars: &[C::Fr],
-        cfg: &MsmConfig,
-    ) -> Result<G2Projective<C>, DeviceError>;
+    /// The MSM `job` over a resident table, in the table's group.
+    fn msm(&self, job: &MsmJob<'_, C::Fr>) -> Result<MsmSum<C>, DeviceError>;
 
     /// Applies one NTT step to every vector (all of one power-of-two length) in place.
     fn ntt(&self, vectors: &mut [Vec<C::Fr>], op: NttOp<C::Fr>) -> Result<(), DeviceError>;
@@ -276,6 +381,51 @@ pub trait Device<C: Curve>: Send + Sync {
     fn proof_checked(&self, accepted: bool) -> bool {
         let _ = accepted;
         false
+    }
+
+    /// Makes a G1 point table resident on the device.
+    fn load_g1(&self, points: Arc<Vec<G1Affine<C>>>) -> Result<BasesHandle, DeviceError> {
+        self.load(Points::G1(points))
+    }
+
+    /// Makes a G2 point table resident on the device.
+    fn load_g2(&self, points: Arc<Vec<G2Affine<C>>>) -> Result<BasesHandle, DeviceError> {
+        self.load(Points::G2(points))
+    }
+
+    /// The MSM `job` over a resident G1 table.
+    fn msm_g1(&self, job: &MsmJob<'_, C::Fr>) -> Result<G1Projective<C>, DeviceError> {
+        msm_of(self, job, Group::G1, MsmSum::g1)
+    }
+
+    /// The MSM `job` over a resident G2 table.
+    fn msm_g2(&self, job: &MsmJob<'_, C::Fr>) -> Result<G2Projective<C>, DeviceError> {
+        msm_of(self, job, Group::G2, MsmSum::g2)
+    }
+}
+
+/// [`Device::msm`] for a caller that expects a point of `group` (taken out of the sum by
+/// `pick`): a handle of the other group is refused before any work, and so is a result of
+/// the other group.
+fn msm_of<C: Curve, T, D: Device<C> + ?Sized>(
+    dev: &D,
+    job: &MsmJob<'_, C::Fr>,
+    group: Group,
+    pick: fn(MsmSum<C>) -> Option<T>,
+) -> Result<T, DeviceError> {
+    if job.bases.group != group {
+        return Err(wrong_group(job.bases, group, job.bases.group));
+    }
+    let sum = dev.msm(job)?;
+    let actual = sum.group();
+    pick(sum).ok_or_else(|| wrong_group(job.bases, group, actual))
+}
+
+fn wrong_group(bases: &BasesHandle, expected: Group, actual: Group) -> DeviceError {
+    DeviceError::WrongGroup {
+        id: bases.id,
+        expected,
+        actual,
     }
 }
 

@@ -14,7 +14,7 @@ use kiln_algebra::msm::MsmConfig;
 use kiln_algebra::test_inputs::points;
 use kiln_device::fleet::faulty::{Fault, FaultyDevice};
 use kiln_device::fleet::{Calibration, Fleet, QUARANTINE_AFTER, SPLIT_MIN};
-use kiln_device::{CpuDevice, Device, DeviceError, DeviceInfo, DeviceKind, DeviceSpec};
+use kiln_device::{CpuDevice, Device, DeviceError, DeviceInfo, DeviceKind, DeviceSpec, MsmJob};
 use kiln_formats::{write_zkey, Zkey};
 
 type Fr = ark_bn254::Fr;
@@ -85,7 +85,9 @@ fn prove_through_again(fleet: &Fleet<Bn254>) -> G1Projective<Bn254> {
     ));
     let h = fleet.load_g1(pts).unwrap();
     let s: Vec<Fr> = (0..64).map(|_| Fr::rand(&mut rng)).collect();
-    fleet.msm_g1(&h, 0, &s, &MsmConfig::default()).unwrap()
+    fleet
+        .msm_g1(&MsmJob::new(&h, 0, &s, &MsmConfig::default()))
+        .unwrap()
 }
 
 #[test]
@@ -116,11 +118,15 @@ fn a_healthy_second_device_shares_large_msms_with_the_same_result() {
         cpu.load_g1(pts).unwrap(),
     );
     let s: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
-    let want = cpu.msm_g1(&c, 0, &s, &MsmConfig::default()).unwrap();
+    let want = cpu
+        .msm_g1(&MsmJob::new(&c, 0, &s, &MsmConfig::default()))
+        .unwrap();
     // The first MSMs calibrate each member; later ones are split between both.
     for _ in 0..4 {
         assert_eq!(
-            fleet.msm_g1(&h, 0, &s, &MsmConfig::default()).unwrap(),
+            fleet
+                .msm_g1(&MsmJob::new(&h, 0, &s, &MsmConfig::default()))
+                .unwrap(),
             want
         );
     }

@@ -9,7 +9,7 @@ use rand::{CryptoRng, RngCore};
 
 use kiln_algebra::curve::Curve;
 use kiln_algebra::msm::MsmConfig;
-use kiln_device::DeviceError;
+use kiln_device::{DeviceError, MsmJob};
 use kiln_formats::FormatError;
 
 use super::verifier::VerifyError;
@@ -139,26 +139,27 @@ fn prove_once<C: Curve, R: RngCore + CryptoRng>(
     let t = &pk.tables;
     let private = &witness[hdr.n_public + 1..];
     let timed = |name: &str, start: Instant| {
-        tracing::debug!(target: crate::TARGET,
+        tracing::debug!(
+            target: crate::TARGET,
             msm = name,
             ms = start.elapsed().as_secs_f64() * 1e3,
             "msm done"
         );
     };
     let start = Instant::now();
-    let a = dev.msm_g1(&t.a, 0, witness, &cfg)?;
+    let a = dev.msm_g1(&MsmJob::new(&t.a, 0, witness, &cfg))?;
     timed("a", start);
     let start = Instant::now();
-    let b1 = dev.msm_g1(&t.b1, 0, witness, &cfg)?;
+    let b1 = dev.msm_g1(&MsmJob::new(&t.b1, 0, witness, &cfg))?;
     timed("b1", start);
     let start = Instant::now();
-    let b2 = dev.msm_g2(&t.b2, 0, witness, &cfg)?;
+    let b2 = dev.msm_g2(&MsmJob::new(&t.b2, 0, witness, &cfg))?;
     timed("b2", start);
     let start = Instant::now();
-    let c = dev.msm_g1(&t.c, 0, private, &cfg)?;
+    let c = dev.msm_g1(&MsmJob::new(&t.c, 0, private, &cfg))?;
     timed("c", start);
     let start = Instant::now();
-    let hm = dev.msm_g1(&t.h, 0, &h, &cfg)?;
+    let hm = dev.msm_g1(&MsmJob::new(&t.h, 0, &h, &cfg))?;
     timed("h", start);
     let t2 = Instant::now();
 

@@ -164,7 +164,8 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     }
     let queued = store.queued_jobs().await?;
     let orphans = remove_orphan_witnesses(&state.dirs, &queued);
-    tracing::info!(target: crate::TARGET,
+    tracing::info!(
+        target: crate::TARGET,
         requeued = requeued.len(),
         ended = to_end.len(),
         queued = queued.len(),
@@ -302,7 +303,8 @@ fn reset_stop_signals() {
         // runtime registers its own handlers, and no other code in kiln handles these.
         let previous = unsafe { libc::signal(sig, libc::SIG_DFL) };
         if previous != libc::SIG_DFL {
-            tracing::debug!(target: crate::TARGET,
+            tracing::debug!(
+                target: crate::TARGET,
                 signal = sig,
                 "a driver's handler for a stop signal was removed"
             );

@@ -21,6 +21,16 @@ pub enum OpKind {
     Ntt,
 }
 
+impl OpKind {
+    /// The MSM over points of `group`.
+    pub fn msm(group: crate::Group) -> Self {
+        match group {
+            crate::Group::G1 => OpKind::MsmG1,
+            crate::Group::G2 => OpKind::MsmG2,
+        }
+    }
+}
+
 /// Items per second, keyed by device, operation and log2 of the size (rounded up).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Calibration {

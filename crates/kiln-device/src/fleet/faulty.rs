@@ -9,9 +9,8 @@ use std::sync::Arc;
 use ark_ec::PrimeGroup;
 use ark_ff::One;
 
-use crate::{BasesHandle, Device, DeviceError, DeviceInfo, NttOp};
-use kiln_algebra::curve::{Curve, G1Affine, G1Projective, G2Affine, G2Projective};
-use kiln_algebra::msm::MsmConfig;
+use crate::{BasesHandle, Device, DeviceError, DeviceInfo, MsmJob, MsmSum, NttOp, Points};
+use kiln_algebra::curve::{Curve, G1Projective, G2Projective};
 
 /// What the device does wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +56,14 @@ impl<C: Curve> FaultyDevice<C> {
         self.calls.load(Ordering::Relaxed)
     }
 
+    /// `bases` as the wrapped device knows it.
+    fn inner_handle(&self, bases: &BasesHandle) -> BasesHandle {
+        BasesHandle {
+            device: self.inner.info().spec,
+            ..bases.clone()
+        }
+    }
+
     fn error(&self) -> DeviceError {
         DeviceError::Backend {
             spec: self.info.spec,
@@ -70,64 +77,35 @@ impl<C: Curve> Device<C> for FaultyDevice<C> {
         &self.info
     }
 
-    fn load_g1(&self, points: Arc<Vec<G1Affine<C>>>) -> Result<BasesHandle, DeviceError> {
-        let mut h = self.inner.load_g1(points)?;
-        h.device = self.info.spec;
-        Ok(h)
-    }
-
-    fn load_g2(&self, points: Arc<Vec<G2Affine<C>>>) -> Result<BasesHandle, DeviceError> {
-        let mut h = self.inner.load_g2(points)?;
+    fn load(&self, points: Points<C>) -> Result<BasesHandle, DeviceError> {
+        let mut h = self.inner.load(points)?;
         h.device = self.info.spec;
         Ok(h)
     }
 
     fn release(&self, bases: &BasesHandle) -> Result<(), DeviceError> {
         self.releases.fetch_add(1, Ordering::Relaxed);
-        let mut h = bases.clone();
-        h.device = self.inner.info().spec;
-        let freed = self.inner.release(&h);
+        let freed = self.inner.release(&self.inner_handle(bases));
         match self.fault {
             Fault::Error => Err(self.error()),
             _ => freed,
         }
     }
 
-    fn msm_g1(
-        &self,
-        bases: &BasesHandle,
-        start: usize,
-        scalars: &[C::Fr],
-        cfg: &MsmConfig,
-    ) -> Result<G1Projective<C>, DeviceError> {
+    fn msm(&self, job: &MsmJob<'_, C::Fr>) -> Result<MsmSum<C>, DeviceError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let mut h = bases.clone();
-        h.device = self.inner.info().spec;
+        let bases = self.inner_handle(job.bases);
+        let job = MsmJob {
+            bases: &bases,
+            ..*job
+        };
         match self.fault {
-            Fault::None => self.inner.msm_g1(&h, start, scalars, cfg),
+            Fault::None => self.inner.msm(&job),
             Fault::Error => Err(self.error()),
-            Fault::WrongResult => {
-                Ok(self.inner.msm_g1(&h, start, scalars, cfg)? + G1Projective::<C>::generator())
-            }
-        }
-    }
-
-    fn msm_g2(
-        &self,
-        bases: &BasesHandle,
-        start: usize,
-        scalars: &[C::Fr],
-        cfg: &MsmConfig,
-    ) -> Result<G2Projective<C>, DeviceError> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        let mut h = bases.clone();
-        h.device = self.inner.info().spec;
-        match self.fault {
-            Fault::None => self.inner.msm_g2(&h, start, scalars, cfg),
-            Fault::Error => Err(self.error()),
-            Fault::WrongResult => {
-                Ok(self.inner.msm_g2(&h, start, scalars, cfg)? + G2Projective::<C>::generator())
-            }
+            Fault::WrongResult => Ok(match self.inner.msm(&job)? {
+                MsmSum::G1(p) => MsmSum::G1(p + G1Projective::<C>::generator()),
+                MsmSum::G2(p) => MsmSum::G2(p + G2Projective::<C>::generator()),
+            }),
         }
     }
 

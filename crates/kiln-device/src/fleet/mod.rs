@@ -16,17 +16,18 @@
 mod calibration;
 pub mod faulty;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 pub use calibration::{Calibration, OpKind};
 
-use crate::{BasesHandle, CpuDevice, Device, DeviceError, DeviceInfo, Group, NttOp};
-use kiln_algebra::curve::{Curve, G1Affine, G1Projective, G2Affine, G2Projective};
-use kiln_algebra::msm::MsmConfig;
+use crate::resident::ResidentTables;
+use crate::{
+    BasesHandle, CpuDevice, Device, DeviceError, DeviceInfo, MsmJob, MsmSum, NttOp, Points,
+};
+use kiln_algebra::curve::Curve;
 
 /// The `tracing` target of the fleet's events (`RUST_LOG=kiln::sched=debug`): placement,
 /// faults and quarantines.
@@ -58,9 +59,10 @@ struct Health {
     quarantined: bool,
 }
 
+/// Each member's handle of one fleet table (`None` where loading failed).
+type MemberHandles = Arc<Vec<Option<BasesHandle>>>;
+
 struct State {
-    /// Fleet table id → each member's handle (None where loading failed).
-    tables: HashMap<u64, Vec<Option<BasesHandle>>>,
     calibration: Calibration,
     health: Vec<Health>,
     /// Members that ran operations since the last proof check.
@@ -73,8 +75,9 @@ struct State {
 pub struct Fleet<C: Curve> {
     info: DeviceInfo,
     members: Vec<Arc<dyn Device<C>>>,
+    /// The fleet's tables: for each, every member's handle.
+    tables: ResidentTables<MemberHandles>,
     state: Mutex<State>,
-    next_id: AtomicU64,
 }
 
 impl<C: Curve> Fleet<C> {
@@ -100,16 +103,15 @@ impl<C: Curve> Fleet<C> {
             host_cpu: false,
         };
         Self {
+            tables: ResidentTables::new(info.spec),
             info,
             state: Mutex::new(State {
-                tables: HashMap::new(),
                 calibration,
                 health: members.iter().map(|_| Health::default()).collect(),
                 used: HashSet::new(),
                 suspects: None,
             }),
             members,
-            next_id: AtomicU64::new(1),
         }
     }
 
@@ -210,64 +212,42 @@ impl<C: Curve> Fleet<C> {
         parts
     }
 
-    /// Runs an MSM of kind `op` over fleet table `bases` via `call` on each member.
-    fn msm<T, F>(
-        &self,
-        op: OpKind,
-        bases: &BasesHandle,
-        start: usize,
-        scalars: &[C::Fr],
-        cfg: &MsmConfig,
-        call: F,
-    ) -> Result<T, DeviceError>
-    where
-        T: Send + std::ops::Add<Output = T> + Default,
-        F: Fn(&dyn Device<C>, &BasesHandle, usize, &[C::Fr], &MsmConfig) -> Result<T, DeviceError>
-            + Sync,
-    {
-        let (handles, parts) = {
+    /// Runs an MSM over fleet table `bases` on one member, or split across several.
+    fn run_msm(&self, job: &MsmJob<'_, C::Fr>) -> Result<MsmSum<C>, DeviceError> {
+        let (bases, n) = (job.bases, job.scalars.len());
+        let table = self.tables.for_msm(bases, job.start, n)?;
+        let (handles, op) = (table.table, OpKind::msm(table.group));
+        let parts = {
             let st = self.lock();
-            let handles = st
-                .tables
-                .get(&bases.id)
-                .cloned()
-                .ok_or(DeviceError::UnknownBases {
-                    device: self.info.spec,
-                    id: bases.id,
-                })?;
             let cands = self.candidates(&st, Some(&handles));
-            let parts = self.place(&st, op, scalars.len(), &cands);
-            (handles, parts)
+            self.place(&st, op, n, &cands)
         };
-        let run = |k: usize, r: &Range<usize>| {
+        let call = |k: usize, r: &Range<usize>| {
             let h = handles[k].as_ref().ok_or(DeviceError::UnknownBases {
                 device: self.members[k].info().spec,
                 id: bases.id,
             })?;
-            let t = Instant::now();
-            let out = call(
-                self.members[k].as_ref(),
-                h,
-                start + r.start,
-                &scalars[r.clone()],
-                cfg,
-            );
-            Ok::<_, DeviceError>((out?, t.elapsed().as_secs_f64()))
+            let part = job.part(r.clone());
+            self.members[k].msm(&MsmJob { bases: h, ..part })
         };
-        let results: Vec<Result<(T, f64), DeviceError>> = if parts.len() == 1 {
-            vec![run(parts[0].0, &parts[0].1)]
+        let timed = |k: usize, r: &Range<usize>| {
+            let t = Instant::now();
+            call(k, r).map(|v| (v, t.elapsed().as_secs_f64()))
+        };
+        let results: Vec<Result<(MsmSum<C>, f64), DeviceError>> = if parts.len() == 1 {
+            vec![timed(parts[0].0, &parts[0].1)]
         } else {
             std::thread::scope(|s| {
                 let jobs: Vec<_> = parts
                     .iter()
-                    .map(|(k, r)| s.spawn(move || run(*k, r)))
+                    .map(|(k, r)| s.spawn(move || timed(*k, r)))
                     .collect();
                 jobs.into_iter()
                     .map(|j| j.join().unwrap_or_else(|_| Err(self.panicked())))
                     .collect()
             })
         };
-        let mut total = T::default();
+        let mut total = MsmSum::zero(table.group);
         for ((k, r), res) in parts.iter().zip(results) {
             let value = match res {
                 Ok((v, secs)) => {
@@ -280,21 +260,17 @@ impl<C: Curve> Fleet<C> {
                 Err(e) if *k != 0 && is_device_fault(&e) => {
                     self.fault(&mut self.lock(), *k, &e.to_string());
                     // Redo this part on the CPU, which holds every table.
-                    let cpu = handles[0].as_ref().ok_or(DeviceError::UnknownBases {
-                        device: self.info.spec,
-                        id: bases.id,
-                    })?;
-                    call(
-                        self.members[0].as_ref(),
-                        cpu,
-                        start + r.start,
-                        &scalars[r.clone()],
-                        cfg,
-                    )?
+                    call(0, r)?
                 }
                 Err(e) => return Err(e),
             };
-            total = total + value;
+            total = total
+                .checked_add(value)
+                .ok_or_else(|| DeviceError::Backend {
+                    spec: self.members[*k].info().spec,
+                    message: "an MSM over a table of one group returned a point of the other"
+                        .into(),
+                })?;
         }
         Ok(total)
     }
@@ -306,12 +282,8 @@ impl<C: Curve> Fleet<C> {
         }
     }
 
-    fn load(
-        &self,
-        group: Group,
-        len: usize,
-        load: impl Fn(&dyn Device<C>) -> Result<BasesHandle, DeviceError>,
-    ) -> Result<BasesHandle, DeviceError> {
+    /// Loads `points` on every member that can hold them (the CPU must).
+    fn load_everywhere(&self, points: Points<C>) -> Result<BasesHandle, DeviceError> {
         let quarantined: Vec<bool> = self.lock().health.iter().map(|h| h.quarantined).collect();
         let mut handles = Vec::with_capacity(self.members.len());
         for (k, m) in self.members.iter().enumerate() {
@@ -319,7 +291,7 @@ impl<C: Curve> Fleet<C> {
                 handles.push(None);
                 continue;
             }
-            match load(m.as_ref()) {
+            match m.load(points.clone()) {
                 Ok(h) => handles.push(Some(h)),
                 // The CPU must hold every table: it is the fallback.
                 Err(e) if k == 0 => return Err(e),
@@ -331,14 +303,9 @@ impl<C: Curve> Fleet<C> {
                 }
             }
         }
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.lock().tables.insert(id, handles);
-        Ok(BasesHandle {
-            device: self.info.spec,
-            id,
-            group,
-            len,
-        })
+        Ok(self
+            .tables
+            .insert(Arc::new(handles), points.group(), points.len()))
     }
 }
 
@@ -347,29 +314,16 @@ impl<C: Curve> Device<C> for Fleet<C> {
         &self.info
     }
 
-    fn load_g1(&self, points: Arc<Vec<G1Affine<C>>>) -> Result<BasesHandle, DeviceError> {
-        let len = points.len();
-        self.load(Group::G1, len, |d| d.load_g1(points.clone()))
-    }
-
-    fn load_g2(&self, points: Arc<Vec<G2Affine<C>>>) -> Result<BasesHandle, DeviceError> {
-        let len = points.len();
-        self.load(Group::G2, len, |d| d.load_g2(points.clone()))
+    fn load(&self, points: Points<C>) -> Result<BasesHandle, DeviceError> {
+        self.load_everywhere(points)
     }
 
     fn release(&self, bases: &BasesHandle) -> Result<(), DeviceError> {
-        let handles = self
-            .lock()
-            .tables
-            .remove(&bases.id)
-            .ok_or(DeviceError::UnknownBases {
-                device: self.info.spec,
-                id: bases.id,
-            })?;
+        let handles = self.tables.remove(bases)?.table;
         // Every member frees its copy even if another fails; the first error is reported.
         let mut first_error = None;
-        for (m, h) in self.members.iter().zip(handles) {
-            if let Some(Err(e)) = h.map(|h| m.release(&h)) {
+        for (m, h) in self.members.iter().zip(handles.iter()) {
+            if let Some(Err(e)) = h.as_ref().map(|h| m.release(h)) {
                 tracing::warn!(target: TARGET, device = %m.info().spec, error = %e, "cannot free a table");
                 first_error.get_or_insert(e);
             }
@@ -377,38 +331,8 @@ impl<C: Curve> Device<C> for Fleet<C> {
         first_error.map_or(Ok(()), Err)
     }
 
-    fn msm_g1(
-        &self,
-        bases: &BasesHandle,
-        start: usize,
-        scalars: &[C::Fr],
-        cfg: &MsmConfig,
-    ) -> Result<G1Projective<C>, DeviceError> {
-        self.msm(
-            OpKind::MsmG1,
-            bases,
-            start,
-            scalars,
-            cfg,
-            |d, h, s, x, c| d.msm_g1(h, s, x, c),
-        )
-    }
-
-    fn msm_g2(
-        &self,
-        bases: &BasesHandle,
-        start: usize,
-        scalars: &[C::Fr],
-        cfg: &MsmConfig,
-    ) -> Result<G2Projective<C>, DeviceError> {
-        self.msm(
-            OpKind::MsmG2,
-            bases,
-            start,
-            scalars,
-            cfg,
-            |d, h, s, x, c| d.msm_g2(h, s, x, c),
-        )
+    fn msm(&self, job: &MsmJob<'_, C::Fr>) -> Result<MsmSum<C>, DeviceError> {
+        self.run_msm(job)
     }
 
     fn ntt(&self, vectors: &mut [Vec<C::Fr>], op: NttOp<C::Fr>) -> Result<(), DeviceError> {

@@ -10,13 +10,12 @@ pub(crate) mod words;
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use self::words::{g1_from_xyzz, g1_words, g2_from_xyzz, g2_words, push_fr, read_fr, scalar_words};
-use super::{check_range, BasesHandle, Device, DeviceError, DeviceInfo, Group, NttOp};
-use kiln_algebra::curve::{Curve, G1Affine, G1Projective, G2Affine, G2Projective};
-use kiln_algebra::msm::MsmConfig;
+use super::resident::ResidentTables;
+use super::{BasesHandle, Device, DeviceError, DeviceInfo, Group, MsmJob, MsmSum, NttOp, Points};
+use kiln_algebra::curve::Curve;
 use kiln_algebra::ntt::NttError;
 
 /// Every kernel the host launches (a runtime builds these at start-up).
@@ -71,25 +70,20 @@ pub trait GpuRuntime: Send + 'static {
     }
 }
 
-/// A resident point table.
-struct Table<B> {
-    buf: B,
-    group: Group,
-    len: usize,
-}
-
 /// Everything behind the device's lock.
 struct State<R: GpuRuntime> {
     rt: R,
-    tables: HashMap<u64, Table<R::Buffer>>,
+    /// Device memory of the resident point tables, by table id.
+    buffers: HashMap<u64, R::Buffer>,
     ntt_tables: ntt::Tables<R::Buffer>,
 }
 
 /// A GPU (or PoCL) device running kiln's kernels through runtime `R`.
 pub struct GpuDevice<R: GpuRuntime, C: Curve> {
     info: DeviceInfo,
+    /// The resident tables' ids, groups and lengths (their memory is in `State::buffers`).
+    tables: ResidentTables<()>,
     state: Mutex<State<R>>,
-    next_id: AtomicU64,
     _curve: PhantomData<fn() -> C>,
 }
 
@@ -106,13 +100,13 @@ impl<R: GpuRuntime, C: Curve> GpuDevice<R, C> {
             });
         }
         Ok(Self {
+            tables: ResidentTables::new(info.spec),
             info,
             state: Mutex::new(State {
                 rt,
-                tables: HashMap::new(),
+                buffers: HashMap::new(),
                 ntt_tables: ntt::Tables::default(),
             }),
-            next_id: AtomicU64::new(1),
             _curve: PhantomData,
         })
     }
@@ -128,70 +122,33 @@ impl<R: GpuRuntime, C: Curve> GpuDevice<R, C> {
         }
     }
 
-    fn load(&self, words: Vec<u32>, group: Group, len: usize) -> Result<BasesHandle, DeviceError> {
-        let mut st = self.lock();
-        let buf = st.rt.upload(&words).map_err(|m| self.backend(m))?;
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        st.tables.insert(id, Table { buf, group, len });
-        Ok(BasesHandle {
-            device: self.info.spec,
-            id,
-            group,
-            len,
-        })
-    }
-
-    /// Runs an MSM over a resident table: the partial sums' words and the geometry.
+    /// Runs an MSM over a resident table: its group, and the partial sums' words with the
+    /// geometry (`None` for no scalars).
+    #[allow(clippy::type_complexity)]
     fn msm_words(
         &self,
-        bases: &BasesHandle,
-        group: Group,
-        start: usize,
-        scalars: &[C::Fr],
-        cfg: &MsmConfig,
-    ) -> Result<Option<(Vec<u32>, msm::Geometry)>, DeviceError> {
-        let st = self.lock();
-        let table = st
-            .tables
-            .get(&bases.id)
-            .filter(|_| bases.device == self.info.spec)
-            .ok_or(DeviceError::UnknownBases {
-                device: self.info.spec,
-                id: bases.id,
-            })?;
-        if table.group != group {
-            return Err(DeviceError::WrongGroup {
-                id: bases.id,
-                actual: table.group,
-                expected: group,
-            });
-        }
-        check_range(start, scalars.len(), table.len)?;
+        job: &MsmJob<'_, C::Fr>,
+    ) -> Result<(Group, Option<(Vec<u32>, msm::Geometry)>), DeviceError> {
+        let MsmJob {
+            bases,
+            start,
+            scalars,
+            cfg,
+        } = *job;
+        let table = self.tables.for_msm(bases, start, scalars.len())?;
         if scalars.is_empty() {
-            return Ok(None);
+            return Ok((table.group, None));
         }
+        let st = self.lock();
+        let buf = st.buffers.get(&bases.id).ok_or(DeviceError::UnknownBases {
+            device: self.info.spec,
+            id: bases.id,
+        })?;
         let g = msm::Geometry::new(msm::window_bits(scalars.len(), cfg.window_bits));
         let words = scalar_words(scalars);
-        let out = msm::partial_sums(&st.rt, group, &table.buf, start, &words, g)
+        let out = msm::partial_sums(&st.rt, table.group, buf, start, &words, g)
             .map_err(|m| self.backend(m))?;
-        Ok(Some((out, g)))
-    }
-
-    /// An MSM over a resident table of `group`, its partial sums decoded by `decode`.
-    fn msm<P: ark_ec::short_weierstrass::SWCurveConfig>(
-        &self,
-        bases: &BasesHandle,
-        group: Group,
-        start: usize,
-        scalars: &[C::Fr],
-        cfg: &MsmConfig,
-        decode: fn(&[u32]) -> Option<Vec<ark_ec::short_weierstrass::Projective<P>>>,
-    ) -> Result<ark_ec::short_weierstrass::Projective<P>, DeviceError> {
-        let Some((words, g)) = self.msm_words(bases, group, start, scalars, cfg)? else {
-            return Ok(Default::default());
-        };
-        let partial = decode(&words).ok_or_else(|| self.unreduced())?;
-        Ok(msm::combine(&partial, g))
+        Ok((table.group, Some((out, g))))
     }
 
     fn unreduced(&self) -> DeviceError {
@@ -204,43 +161,39 @@ impl<R: GpuRuntime, C: Curve> Device<C> for GpuDevice<R, C> {
         &self.info
     }
 
-    fn load_g1(&self, points: Arc<Vec<G1Affine<C>>>) -> Result<BasesHandle, DeviceError> {
-        self.load(g1_words::<C>(&points), Group::G1, points.len())
-    }
-
-    fn load_g2(&self, points: Arc<Vec<G2Affine<C>>>) -> Result<BasesHandle, DeviceError> {
-        self.load(g2_words::<C>(&points), Group::G2, points.len())
+    fn load(&self, points: Points<C>) -> Result<BasesHandle, DeviceError> {
+        let words = match &points {
+            Points::G1(p) => g1_words::<C>(p),
+            Points::G2(p) => g2_words::<C>(p),
+        };
+        let mut st = self.lock();
+        let buf = st.rt.upload(&words).map_err(|m| self.backend(m))?;
+        let handle = self.tables.insert((), points.group(), points.len());
+        st.buffers.insert(handle.id, buf);
+        Ok(handle)
     }
 
     fn release(&self, bases: &BasesHandle) -> Result<(), DeviceError> {
-        let mut st = self.lock();
-        if bases.device == self.info.spec && st.tables.remove(&bases.id).is_some() {
-            return Ok(());
-        }
-        Err(DeviceError::UnknownBases {
-            device: self.info.spec,
-            id: bases.id,
+        self.tables.remove(bases)?;
+        self.lock().buffers.remove(&bases.id);
+        Ok(())
+    }
+
+    fn msm(&self, job: &MsmJob<'_, C::Fr>) -> Result<MsmSum<C>, DeviceError> {
+        let (group, Some((words, g))) = self.msm_words(job)? else {
+            return Ok(MsmSum::zero(job.bases.group));
+        };
+        let unreduced = || self.unreduced();
+        Ok(match group {
+            Group::G1 => MsmSum::G1(msm::combine(
+                &g1_from_xyzz::<C>(&words).ok_or_else(unreduced)?,
+                g,
+            )),
+            Group::G2 => MsmSum::G2(msm::combine(
+                &g2_from_xyzz::<C>(&words).ok_or_else(unreduced)?,
+                g,
+            )),
         })
-    }
-
-    fn msm_g1(
-        &self,
-        bases: &BasesHandle,
-        start: usize,
-        scalars: &[C::Fr],
-        cfg: &MsmConfig,
-    ) -> Result<G1Projective<C>, DeviceError> {
-        self.msm(bases, Group::G1, start, scalars, cfg, g1_from_xyzz::<C>)
-    }
-
-    fn msm_g2(
-        &self,
-        bases: &BasesHandle,
-        start: usize,
-        scalars: &[C::Fr],
-        cfg: &MsmConfig,
-    ) -> Result<G2Projective<C>, DeviceError> {
-        self.msm(bases, Group::G2, start, scalars, cfg, g2_from_xyzz::<C>)
     }
 
     fn ntt(&self, vectors: &mut [Vec<C::Fr>], op: NttOp<C::Fr>) -> Result<(), DeviceError> {
