@@ -679,6 +679,49 @@ fn devices_lists_the_cpu() {
     );
 }
 
+/// The default build carries the GPU backends: on a machine without their drivers (here an
+/// OpenCL ICD loader that finds no vendor, and no libcuda unless the machine has a GPU),
+/// `kiln devices` lists each as absent with the reason, never as "not built".
+#[test]
+fn devices_without_drivers_say_why_each_gpu_backend_is_absent() {
+    let no_vendors = TestDir::new("no-opencl-vendors");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["devices", "--json"])
+        .env("OCL_ICD_VENDORS", no_vendors.path())
+        .env_remove("OCL_ICD_FILENAMES")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let reports: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let absent = |kind: &str| {
+        reports
+            .iter()
+            .find(|r| r["state"] == "absent" && r["kind"] == kind)
+            .map(|r| r["reason"].as_str().unwrap_or_default().to_string())
+    };
+    let opencl = absent("opencl").expect("opencl is listed as absent");
+    assert!(opencl.contains("no OpenCL driver"), "{opencl}");
+    let cuda_ready = reports.iter().any(|r| {
+        r["state"] == "ready"
+            && r["info"]["spec"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("cuda:")
+    });
+    match absent("cuda") {
+        Some(reason) => assert!(reason.contains("CUDA"), "{reason}"),
+        None => assert!(cuda_ready, "cuda is neither ready nor absent: {reports:?}"),
+    }
+    for r in &reports {
+        let reason = r["reason"].as_str().unwrap_or_default();
+        let kind = r["kind"].as_str().unwrap_or_default();
+        assert!(
+            !(reason.contains("not built") && (kind == "opencl" || kind == "cuda")),
+            "the default build lacks {kind}: {reason}"
+        );
+    }
+}
+
 #[test]
 fn help_on_every_command() {
     for cmd in [

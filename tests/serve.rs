@@ -1695,7 +1695,7 @@ fn kill_9_while_proving_then_restart_finishes_every_job() {
     assert_eq!(u["proofs"], 8);
 }
 
-/// `--device cpu,opencl:0`: the daemon proves through the scheduler's fleet (PoCL's device in
+/// `--device cpu,opencl:0`: the daemon proves through the device scheduler's fleet (PoCL's device in
 /// CI), every job's proof verifies, the job and `/v1/devices` say which devices worked, and
 /// the fleet's throughput calibration is kept in the data directory across restarts.
 #[cfg(feature = "opencl")]

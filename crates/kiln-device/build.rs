@@ -1,5 +1,6 @@
 //! With the `cuda` feature, builds the kernels' PTX with nvcc when the build machine has it
-//! (`KILN_NVCC`, else `nvcc` on the PATH) and tells the crate to embed it (the kernels are the repository's top-level `kernels/`) (`kiln_prebuilt_ptx`);
+//! (`KILN_NVCC`, else `nvcc` on the PATH) and tells the crate to embed it (`kiln_prebuilt_ptx`;
+//! the kernels are the repository's top-level `kernels/`);
 //! otherwise the CUDA backend compiles the same sources with NVRTC at run time. Nothing
 //! happens without the feature.
 

@@ -250,7 +250,7 @@ pub struct Job {
     pub error_message: Option<String>,
 }
 
-/// A queued job, as the scheduler needs it.
+/// A queued job, as the job queue needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueuedJob {
     /// Insertion order (age).

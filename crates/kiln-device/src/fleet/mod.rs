@@ -1,4 +1,4 @@
-//! The scheduler: a [`Fleet`] of devices that is itself a [`Device`], so the prover needs
+//! The device scheduler: a [`Fleet`] of devices that is itself a [`Device`], so the prover needs
 //! no change to run across the CPU and every accelerator.
 //!
 //! - Resident tables are loaded on every member that can hold them.
