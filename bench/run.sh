@@ -17,7 +17,7 @@ mkdir -p bench/out
 echo "== MSM and NTT against arkworks (same process) =="
 cargo bench --bench suites -- msm ntt zkey --max-log "$max_log" --out bench/out/suites.json
 echo "== every accelerator found against the CPU backend (same process) =="
-cargo bench --features opencl --bench suites -- devices --max-log "$max_log" --out bench/out/devices.json
+cargo bench --bench suites -- devices --max-log "$max_log" --out bench/out/devices.json
 if [ "$quick" = 0 ]; then
   echo "== kiln prove against snarkjs groth16 prove (same script) =="
   bash bench/prove_vs_snarkjs.sh

@@ -373,6 +373,40 @@ fn pruned_private_input_wtns_check_setup_prove_and_verify() {
     assert_eq!(read_json(&p.public), serde_json::json!(["15", "14"]));
 }
 
+/// Logs carry one `tracing` target per area, so `RUST_LOG` picks an area's events: the
+/// prover's (`kiln::groth16`) appear when asked for and only then.
+#[test]
+fn log_targets_filter_by_area() {
+    let c = circuit("pruned");
+    let dir = TestDir::new("log-targets");
+    let wtns = c.witness(dir.path());
+    let zkey = dir.join("k.zkey");
+    kiln(args!["setup", c.r1cs, zkey]).ok();
+    let prove_with = |filter: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .arg("prove")
+            .args([zkey.as_os_str(), wtns.as_os_str()])
+            .arg(dir.join("proof.json"))
+            .arg(dir.join("public.json"))
+            .arg("--device=cpu")
+            .env("RUST_LOG", filter)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let prover = prove_with("kiln::groth16=debug");
+    assert!(
+        prover.contains(" kiln::groth16: msm done"),
+        "no prover events:\n{prover}"
+    );
+    assert!(!prover.contains("kiln::cli"), "{prover}");
+    let cli = prove_with("kiln::cli=info");
+    assert!(cli.contains(" kiln::cli: proving key loaded"), "{cli}");
+    assert!(!cli.contains("kiln::groth16"), "{cli}");
+}
+
 // ---------------------------------------------------------------------------------------
 // kiln verify reads what snarkjs groth16 verify reads
 

@@ -443,11 +443,19 @@ fn whole_flow_single_json_and_batch_proofs_verify_in_snarkjs() {
     assert_eq!(jobs.as_array().unwrap().len(), 6);
     let m = s.call("GET", "/metrics", None, Body::None);
     assert_eq!(m.status, 200);
+    assert!(
+        m.headers["content-type"].starts_with("application/openmetrics-text"),
+        "{:?}",
+        m.headers
+    );
     for needle in [
         "kiln_queue_depth 0",
         "kiln_jobs{state=\"succeeded\"} 6",
         "kiln_proof_latency_seconds_count 6",
         "kiln_device_busy_ratio{device=\"cpu:0\"}",
+        "kiln_jobs_submitted_total 6",
+        "kiln_prove_duration_seconds_count 6",
+        "# EOF",
     ] {
         assert!(
             m.text.contains(needle),
