@@ -1,6 +1,6 @@
 //! kiln's benchmark suites: each kiln operation next to its named baseline, in the same
 //! process, reported as a ratio. Run through `bench/run.sh` or
-//! `cargo bench [--features opencl] --bench suites -- [msm] [ntt] [zkey] [devices]
+//! `cargo bench --bench suites -- [msm] [ntt] [zkey] [devices]
 //! [--max-log N] [--out FILE]`. `devices` runs every accelerator found against the CPU
 //! backend.
 //!
@@ -279,7 +279,7 @@ fn suite_devices(max_log: u32, rows: &mut Vec<Row>) {
         }
     }
     if found == 0 {
-        println!("devices: no accelerator found (build with --features opencl to include OpenCL)");
+        println!("devices: no accelerator found (`kiln devices` says why each backend is absent)");
     }
 }
 

@@ -34,11 +34,11 @@ pub enum Command {
         proof: PathBuf,
         /// Where to write the public signals (snarkjs public.json).
         public: PathBuf,
-        /// Device to prove on: auto (default: the CPU and every accelerator present), cpu,
-        /// opencl:N, cuda:N, fpga:N; or a comma list (e.g. cpu,opencl:0) to schedule the
-        /// MSMs and NTTs across by measured throughput, with faulty devices' work redone on
-        /// the CPU.
-        #[arg(long, default_value = "auto")]
+        /// Device to prove on: cpu (default), opencl:N, cuda:N, fpga:N, auto (the CPU and
+        /// every accelerator present, as `kiln serve` does); or a comma list (e.g.
+        /// cpu,opencl:0) to schedule the MSMs and NTTs across by measured throughput, with
+        /// faulty devices' work redone on the CPU.
+        #[arg(long, default_value = "cpu")]
         device: String,
     },
     /// Verify: <verification_key.json> <public.json> <proof.json> (snarkjs's order).

@@ -155,9 +155,7 @@ impl<C: Curve> Device<C> for CpuDevice<C> {
     }
 
     fn msm(&self, job: &MsmJob<'_, C::Fr>) -> Result<MsmSum<C>, DeviceError> {
-        let table = self
-            .tables
-            .for_msm(job.bases, job.start, job.scalars.len())?;
+        let table = self.tables.for_msm(job)?;
         Ok(match table.table {
             Table::G1(t) => MsmSum::G1(t.msm(job)?),
             Table::G2(t) => MsmSum::G2(t.msm(job)?),

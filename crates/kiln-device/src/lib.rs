@@ -1,8 +1,10 @@
 //! The device layer: the one interface through which every MSM and NTT of a proof runs.
 //!
-//! A backend (CPU now; OpenCL, CUDA and FPGA cards behind cargo features) implements
-//! [`Device`]. A proving key's point tables are loaded once with [`Device::load_g1`] /
-//! [`Device::load_g2`] and stay resident, addressed by a [`BasesHandle`], across proofs; an
+//! A backend (the CPU; OpenCL and CUDA GPUs behind the default cargo features `opencl` and
+//! `cuda`, their drivers loaded at run time; FPGA cards next) implements [`Device`]: its
+//! group-generic [`Device::load`] and [`Device::msm`], on which the per-group methods the
+//! prover calls are provided. A proving key's point tables are loaded once with
+//! [`Device::load_g1`] / [`Device::load_g2`] and stay resident, addressed by a [`BasesHandle`], across proofs; an
 //! MSM names the handle and a start offset, so a scheduler can split one MSM across devices
 //! and add the partial sums. NTTs are batched: the prover hands over its vectors together.
 
@@ -328,16 +330,21 @@ pub struct MsmJob<'a, F> {
     pub scalars: &'a [F],
     /// Window and thread settings.
     pub cfg: &'a MsmConfig,
+    /// The group the caller expects the table to hold (a table of the other group is
+    /// refused before any work).
+    pub group: Group,
 }
 
 impl<'a, F> MsmJob<'a, F> {
-    /// `Σ scalars[i]·bases[start + i]`, with the window and thread settings `cfg`.
+    /// `Σ scalars[i]·bases[start + i]`, with the window and thread settings `cfg`, in the
+    /// group the handle names.
     pub fn new(bases: &'a BasesHandle, start: usize, scalars: &'a [F], cfg: &'a MsmConfig) -> Self {
         MsmJob {
             bases,
             start,
             scalars,
             cfg,
+            group: bases.group,
         }
     }
 
@@ -405,18 +412,15 @@ pub trait Device<C: Curve>: Send + Sync {
 }
 
 /// [`Device::msm`] for a caller that expects a point of `group` (taken out of the sum by
-/// `pick`): a handle of the other group is refused before any work, and so is a result of
-/// the other group.
+/// `pick`): a table of the other group is refused by the backend before any work, and a
+/// result of the other group here.
 fn msm_of<C: Curve, T, D: Device<C> + ?Sized>(
     dev: &D,
     job: &MsmJob<'_, C::Fr>,
     group: Group,
     pick: fn(MsmSum<C>) -> Option<T>,
 ) -> Result<T, DeviceError> {
-    if job.bases.group != group {
-        return Err(wrong_group(job.bases, group, job.bases.group));
-    }
-    let sum = dev.msm(job)?;
+    let sum = dev.msm(&MsmJob { group, ..*job })?;
     let actual = sum.group();
     pick(sum).ok_or_else(|| wrong_group(job.bases, group, actual))
 }

@@ -1,12 +1,12 @@
 //! The resident point tables of one device, by id: the bookkeeping every backend shares
 //! (handle ids, the ownership check that keeps one device's handle from reaching another's
-//! table, the group and range checks, and the errors they give).
+//! table, an MSM's group and range checks, and the errors they give).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use crate::{check_range, BasesHandle, DeviceError, DeviceSpec, Group};
+use crate::{check_range, BasesHandle, DeviceError, DeviceSpec, Group, MsmJob};
 
 /// One resident table: the backend's value `T` (cheap to clone: an `Arc` or a device
 /// buffer handle), its group and its length.
@@ -61,16 +61,18 @@ impl<T: Clone> ResidentTables<T> {
             .ok_or_else(|| self.unknown(bases))
     }
 
-    /// The table of `bases` for an MSM over points `start..start + n`: held here, and long
-    /// enough.
-    pub fn for_msm(
-        &self,
-        bases: &BasesHandle,
-        start: usize,
-        n: usize,
-    ) -> Result<Resident<T>, DeviceError> {
-        let r = self.get(bases)?;
-        check_range(start, n, r.len)?;
+    /// The table of `job`: held here, of the group the job expects, and long enough for
+    /// its points `start..start + scalars.len()` (checked in that order).
+    pub fn for_msm<F>(&self, job: &MsmJob<'_, F>) -> Result<Resident<T>, DeviceError> {
+        let r = self.get(job.bases)?;
+        if r.group != job.group {
+            return Err(DeviceError::WrongGroup {
+                id: job.bases.id,
+                expected: job.group,
+                actual: r.group,
+            });
+        }
+        check_range(job.start, job.scalars.len(), r.len)?;
         Ok(r)
     }
 
@@ -122,13 +124,27 @@ mod tests {
         let h = tables.insert("points", Group::G1, 10);
         assert_eq!((h.device, h.group, h.len), (spec(0), Group::G1, 10));
         assert_eq!(tables.get(&h).unwrap().table, "points");
-        assert!(tables.for_msm(&h, 4, 6).is_ok());
+        let (scalars, cfg) = ([0u8; 6], Default::default());
+        assert!(tables.for_msm(&MsmJob::new(&h, 4, &scalars, &cfg)).is_ok());
         assert!(matches!(
-            tables.for_msm(&h, 5, 6),
+            tables.for_msm(&MsmJob::new(&h, 5, &scalars, &cfg)),
             Err(DeviceError::OutOfRange {
                 start: 5,
                 end: 11,
                 len: 10
+            })
+        ));
+        // A job expecting the other group is refused, before the range is looked at.
+        let g2 = MsmJob {
+            group: Group::G2,
+            ..MsmJob::new(&h, 5, &scalars, &cfg)
+        };
+        assert!(matches!(
+            tables.for_msm(&g2),
+            Err(DeviceError::WrongGroup {
+                expected: Group::G2,
+                actual: Group::G1,
+                ..
             })
         ));
         let foreign = BasesHandle {

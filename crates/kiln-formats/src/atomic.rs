@@ -24,7 +24,7 @@ pub fn write_atomically(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".to_string());
     let result = (|| {
-        let (file, tmp) = tempfile::Builder::new()
+        let (file, tmp) = shared_file_builder()
             .prefix(&format!(".{name}."))
             .suffix(".kiln-tmp")
             .tempfile_in(dir)?
@@ -41,6 +41,18 @@ pub fn write_atomically(
     result.map_err(|e| FormatError::io(path, "cannot write", e))
 }
 
+/// A temporary-file builder whose files get the mode any new file would (`0o666` less the
+/// umask), not tempfile's owner-only default: outputs are read by other tools and users.
+pub fn shared_file_builder<'a, 'b>() -> tempfile::Builder<'a, 'b> {
+    let mut b = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +64,16 @@ mod tests {
         std::fs::write(&p, b"old").unwrap();
         write_atomically(&p, |w| w.write_all(b"new")).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"new");
+        // The mode a new file gets from the umask, not an owner-only one.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let fresh = dir.path().join("fresh");
+            std::fs::write(&fresh, b"").unwrap();
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&p), mode(&fresh));
+            std::fs::remove_file(&fresh).unwrap();
+        }
         let e = write_atomically(&p, |w| {
             w.write_all(b"partial")?;
             Err(std::io::Error::other("disk on fire"))

@@ -130,7 +130,10 @@ impl Calibration {
 /// Replaces `path` with `json` atomically (a synced temporary file renamed over it).
 fn save(path: &Path, json: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
+    let mut b = tempfile::Builder::new();
+    #[cfg(unix)] // The mode any new file gets (0o666 less the umask), as before.
+    b.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = b.tempfile_in(dir.unwrap_or(Path::new(".")))?;
     tmp.write_all(json)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map(drop).map_err(|e| e.error)

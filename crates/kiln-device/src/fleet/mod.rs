@@ -166,9 +166,29 @@ impl<C: Curve> Fleet<C> {
             .collect()
     }
 
+    /// Where an operation of `size` items goes (see [`Self::split`]), logged for
+    /// `RUST_LOG=kiln::sched=debug`.
+    fn place(
+        &self,
+        st: &State,
+        op: OpKind,
+        size: usize,
+        cands: &[usize],
+    ) -> Vec<(usize, Range<usize>)> {
+        let parts = self.split(st, op, size, cands);
+        if tracing::enabled!(target: TARGET, tracing::Level::DEBUG) {
+            let placed: Vec<String> = parts
+                .iter()
+                .map(|(k, r)| format!("{}: {}", self.key(*k), r.len()))
+                .collect();
+            tracing::debug!(target: TARGET, ?op, size, ?placed, "placed");
+        }
+        parts
+    }
+
     /// Where an operation of `size` items goes: one member, or (for large MSMs with
     /// several measured members) ranges of the input in proportion to throughput.
-    fn place(
+    fn split(
         &self,
         st: &State,
         op: OpKind,
@@ -215,7 +235,7 @@ impl<C: Curve> Fleet<C> {
     /// Runs an MSM over fleet table `bases` on one member, or split across several.
     fn run_msm(&self, job: &MsmJob<'_, C::Fr>) -> Result<MsmSum<C>, DeviceError> {
         let (bases, n) = (job.bases, job.scalars.len());
-        let table = self.tables.for_msm(bases, job.start, n)?;
+        let table = self.tables.for_msm(job)?;
         let (handles, op) = (table.table, OpKind::msm(table.group));
         let parts = {
             let st = self.lock();

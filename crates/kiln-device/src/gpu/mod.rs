@@ -134,8 +134,9 @@ impl<R: GpuRuntime, C: Curve> GpuDevice<R, C> {
             start,
             scalars,
             cfg,
+            ..
         } = *job;
-        let table = self.tables.for_msm(bases, start, scalars.len())?;
+        let table = self.tables.for_msm(job)?;
         if scalars.is_empty() {
             return Ok((table.group, None));
         }

@@ -2,7 +2,7 @@
 //! JSON view is `kiln_jobs::view`, shared with its webhooks).
 //!
 //! Every answer is JSON (except `/metrics`); every error is `{"error": {"code", "message"}}`.
-//! [`ROUTES`] lists the routes as `src/api/openapi.json` documents them; tests check both
+//! [`ROUTES`] lists the routes as `openapi.json` (beside this file) documents them; tests check both
 //! against each other and against the running server.
 
 pub mod auth;

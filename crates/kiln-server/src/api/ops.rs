@@ -14,7 +14,7 @@ use crate::metrics::Snapshot;
 use crate::state::AppState;
 use kiln_store::JobStatus;
 
-/// The OpenAPI 3 document of this API (`src/api/openapi.json`).
+/// The OpenAPI 3 document of this API (`openapi.json` beside this file).
 pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// `GET /healthz`: the process answers.
