@@ -166,29 +166,9 @@ impl<C: Curve> Fleet<C> {
             .collect()
     }
 
-    /// Where an operation of `size` items goes (see [`Self::split`]), logged for
-    /// `RUST_LOG=kiln::sched=debug`.
+    /// Where an operation of `size` items goes (see [`split`]), from each candidate's
+    /// measured throughput; logged for `RUST_LOG=kiln::sched=debug`.
     fn place(
-        &self,
-        st: &State,
-        op: OpKind,
-        size: usize,
-        cands: &[usize],
-    ) -> Vec<(usize, Range<usize>)> {
-        let parts = self.split(st, op, size, cands);
-        if tracing::enabled!(target: TARGET, tracing::Level::DEBUG) {
-            let placed: Vec<String> = parts
-                .iter()
-                .map(|(k, r)| format!("{}: {}", self.key(*k), r.len()))
-                .collect();
-            tracing::debug!(target: TARGET, ?op, size, ?placed, "placed");
-        }
-        parts
-    }
-
-    /// Where an operation of `size` items goes: one member, or (for large MSMs with
-    /// several measured members) ranges of the input in proportion to throughput.
-    fn split(
         &self,
         st: &State,
         op: OpKind,
@@ -199,35 +179,13 @@ impl<C: Curve> Fleet<C> {
             .iter()
             .map(|&k| (k, st.calibration.estimate(&self.key(k), op, size)))
             .collect();
-        // An unmeasured member takes the whole operation: that is its calibration.
-        if let Some(&(k, _)) = est.iter().find(|(_, e)| e.is_none()) {
-            return vec![(k, 0..size)];
-        }
-        let rates: Vec<(usize, f64)> = est
-            .iter()
-            .map(|&(k, e)| (k, size as f64 / e.unwrap_or(f64::MAX).max(1e-12)))
-            .collect();
-        let splittable = op != OpKind::Ntt && size >= SPLIT_MIN && rates.len() > 1;
-        if !splittable {
-            let best = rates
+        let parts = split(op, size, &est);
+        if tracing::enabled!(target: TARGET, tracing::Level::DEBUG) {
+            let placed: Vec<String> = parts
                 .iter()
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-                .map_or(0, |r| r.0);
-            return vec![(best, 0..size)];
-        }
-        let total: f64 = rates.iter().map(|r| r.1).sum();
-        let mut parts = Vec::new();
-        let mut at = 0usize;
-        for (i, &(k, r)) in rates.iter().enumerate() {
-            let end = if i + 1 == rates.len() {
-                size
-            } else {
-                (at + (size as f64 * r / total) as usize).min(size)
-            };
-            if end > at {
-                parts.push((k, at..end));
-            }
-            at = end;
+                .map(|(k, r)| format!("{}: {}", self.key(*k), r.len()))
+                .collect();
+            tracing::debug!(target: TARGET, ?op, size, ?placed, "placed");
         }
         parts
     }
@@ -408,6 +366,43 @@ impl<C: Curve> Device<C> for Fleet<C> {
             (false, Some(_)) => false,
         }
     }
+}
+
+/// Where an operation of `size` items goes, given each candidate member's estimated
+/// seconds (`None`: not measured yet): one member, or (for large MSMs with several measured
+/// members) ranges of the input in proportion to throughput.
+fn split(op: OpKind, size: usize, est: &[(usize, Option<f64>)]) -> Vec<(usize, Range<usize>)> {
+    // An unmeasured member takes the whole operation: that is its calibration.
+    if let Some(&(k, _)) = est.iter().find(|(_, e)| e.is_none()) {
+        return vec![(k, 0..size)];
+    }
+    let rates: Vec<(usize, f64)> = est
+        .iter()
+        .map(|&(k, e)| (k, size as f64 / e.unwrap_or(f64::MAX).max(1e-12)))
+        .collect();
+    let splittable = op != OpKind::Ntt && size >= SPLIT_MIN && rates.len() > 1;
+    if !splittable {
+        let best = rates
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(0, |r| r.0);
+        return vec![(best, 0..size)];
+    }
+    let total: f64 = rates.iter().map(|r| r.1).sum();
+    let mut parts = Vec::new();
+    let mut at = 0usize;
+    for (i, &(k, r)) in rates.iter().enumerate() {
+        let end = if i + 1 == rates.len() {
+            size
+        } else {
+            (at + (size as f64 * r / total) as usize).min(size)
+        };
+        if end > at {
+            parts.push((k, at..end));
+        }
+        at = end;
+    }
+    parts
 }
 
 /// Whether an error is the device's fault (a driver or launch failure) rather than the
