@@ -3,6 +3,9 @@
 //! resident tables with start offsets, random and circom-like scalars, adversarial points
 //! (repeats, negations, infinity), lengths 0, 1 and not powers of two, forced windows; and
 //! every NTT op on batches of vectors, lengths 1 to 2^10.
+//!
+//! Compiled for this crate's tests, and for other crates' with the cargo feature
+//! `conformance` (a backend crate's dev-dependency on kiln-device names it).
 
 use std::sync::Arc;
 

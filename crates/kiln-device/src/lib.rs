@@ -8,6 +8,7 @@
 //! MSM names the handle and a start offset, so a scheduler can split one MSM across devices
 //! and add the partial sums. NTTs are batched: the prover hands over its vectors together.
 
+#[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod cpu;
 #[cfg(feature = "cuda")]
