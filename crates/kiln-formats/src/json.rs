@@ -39,8 +39,9 @@ use kiln_algebra::curve::{Curve, G1Affine, G2Affine};
 /// A Groth16 proof as snarkjs writes it (`proof.json`).
 ///
 /// Deserializing accepts what snarkjs reads: coordinates as strings or JSON numbers (kept
-/// as their literal text; [`proof_from_json`] parses and checks them), and a document
-/// without `"protocol"` or `"curve"` (read as empty strings, meaning "not given").
+/// as their literal text; `kiln_groth16::snarkjs::proof_from_json` parses and checks them),
+/// and a document without `"protocol"` or `"curve"` (read as empty strings, meaning "not
+/// given").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProofJson {
     /// `[A]₁` as `[x, y, z]`.

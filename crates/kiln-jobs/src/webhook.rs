@@ -161,7 +161,7 @@ impl ureq::Resolver for PublicOnly {
 const MAX_IN_FLIGHT: usize = 64;
 
 /// Delivers due webhooks forever: each attempt runs on its own, so a receiver that is slow
-/// to answer delays only its own deliveries (up to [`MAX_IN_FLIGHT`] at once).
+/// to answer delays only its own deliveries (up to `MAX_IN_FLIGHT` at once).
 pub async fn deliver(state: Arc<Deliverer>) {
     let agent = agent(state.deny_private);
     let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
