@@ -1,0 +1,172 @@
+//! EdDSA-Poseidon on BabyJubJub, exactly as circomlibjs makes and checks it:
+//!
+//! - a private key is 32 bytes; `h = BLAKE-512(prv)`, `s` = the first 32 bytes of `h`
+//!   pruned (low 3 bits cleared, bit 255 cleared, bit 254 set) read little-endian; the
+//!   public key is `A = (s >> 3)·Base8` (`eddsa.prv2pub`);
+//! - signing `m`: `r = BLAKE-512(h[32..64] ‖ m as 32 bytes LE) mod l`, `R8 = r·Base8`,
+//!   `S = (r + H(R8x, R8y, Ax, Ay, m)·s) mod l` (`eddsa.signPoseidon`; l = `subOrder`);
+//! - a signature `(R8, S)` is valid for `m` under `A` iff both points are on the curve,
+//!   `S < l` and `S·Base8 = R8 + (8·H(R8x, R8y, Ax, Ay, m))·A` (`eddsa.verifyPoseidon`).
+
+use ark_ff::{BigInteger, PrimeField};
+use blake_hash::digest::Digest;
+use blake_hash::Blake512;
+use num_bigint::BigUint;
+
+use crate::babyjub::{sub_order, to_biguint, Point};
+use crate::poseidon::hash_n;
+use crate::Fr;
+
+/// BabyJubJub's subgroup scalar field (integers mod `subOrder`).
+pub type Scalar = ark_ed_on_bn254::Fr;
+
+/// A 32-byte private key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PrivateKey(pub [u8; 32]);
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrivateKey(..)")
+    }
+}
+
+/// A signature `(R8, S)` (circomlibjs `{R8: [x, y], S}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// `R8 = r·Base8`.
+    pub r8: Point,
+    /// `S`, below `subOrder` for a valid signature (kept as an integer so that a larger one
+    /// can be refused, as circomlibjs refuses it).
+    pub s: [u64; 4],
+}
+
+/// The pruned scalar `s` of a private key and the second half of its hash.
+fn expand(prv: &PrivateKey) -> (BigUint, [u8; 32]) {
+    let h = Blake512::digest(&prv.0);
+    let mut s = [0u8; 32];
+    s.copy_from_slice(&h[..32]);
+    s[0] &= 0xF8;
+    s[31] &= 0x7F;
+    s[31] |= 0x40;
+    let mut prefix = [0u8; 32];
+    prefix.copy_from_slice(&h[32..64]);
+    (BigUint::from_bytes_le(&s), prefix)
+}
+
+impl PrivateKey {
+    /// The public key `A` (circomlibjs `eddsa.prv2pub`).
+    pub fn public(&self) -> Point {
+        let (s, _) = expand(self);
+        Point::base8().mul(&(s >> 3u32))
+    }
+
+    /// Signs the field element `msg` (circomlibjs `eddsa.signPoseidon`; deterministic).
+    pub fn sign(&self, msg: &Fr) -> Signature {
+        let (s, prefix) = expand(self);
+        let a = Point::base8().mul(&(&s >> 3u32));
+        let mut compose = prefix.to_vec();
+        compose.extend_from_slice(&to_le_32(msg));
+        let r = Scalar::from_le_bytes_mod_order(&Blake512::digest(&compose));
+        let r8 = Point::base8().mul_scalar(&r);
+        let hm = hash_n([r8.x, r8.y, a.x, a.y, *msg]);
+        let big_s = r + scalar_of(&to_biguint(&hm)) * scalar_of(&s);
+        Signature {
+            r8,
+            s: big_s.into_bigint().0,
+        }
+    }
+}
+
+/// A field element as 32 little-endian bytes of its canonical value.
+fn to_le_32(x: &Fr) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let b = x.into_bigint().to_bytes_le();
+    out[..b.len()].copy_from_slice(&b);
+    out
+}
+
+/// `k mod subOrder`.
+fn scalar_of(k: &BigUint) -> Scalar {
+    Scalar::from_le_bytes_mod_order(&k.to_bytes_le())
+}
+
+impl Signature {
+    /// `S` as an integer.
+    pub fn s_value(&self) -> BigUint {
+        BigUint::from_slice(
+            &self
+                .s
+                .iter()
+                .flat_map(|l| [*l as u32, (*l >> 32) as u32])
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// A signature from `R8` and the integer `S`; `None` if `S` does not fit in 256 bits.
+    pub fn new(r8: Point, s: &BigUint) -> Option<Signature> {
+        let digits = s.to_u64_digits();
+        if digits.len() > 4 {
+            return None;
+        }
+        let mut limbs = [0u64; 4];
+        limbs[..digits.len()].copy_from_slice(&digits);
+        Some(Signature { r8, s: limbs })
+    }
+}
+
+/// Whether `sig` is a valid signature of `msg` under the public key `a` (circomlibjs
+/// `eddsa.verifyPoseidon`).
+pub fn verify(msg: &Fr, sig: &Signature, a: &Point) -> bool {
+    if !sig.r8.is_on_curve() || !a.is_on_curve() {
+        return false;
+    }
+    let s = sig.s_value();
+    if s >= sub_order() {
+        return false;
+    }
+    let hm = hash_n([sig.r8.x, sig.r8.y, a.x, a.y, *msg]);
+    let left = Point::base8().mul(&s);
+    let right = sig.r8.add(&a.mul(&(to_biguint(&hm) * 8u32)));
+    left == right
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_circomlibjs_for_a_fixed_key_and_message() {
+        // circomlibjs 0.1.7: prv = 32 bytes of 0x01, eddsa.prv2pub(prv) and
+        // eddsa.signPoseidon(prv, F.e(1234)).
+        let prv = PrivateKey([1u8; 32]);
+        let a = prv.public();
+        let dec = |s: &str| -> Fr { s.parse().unwrap() };
+        assert_eq!(
+            a,
+            Point {
+                x: dec(
+                    "15944627324083773346390189001500210680939402028015651549526524193195473201952"
+                ),
+                y: dec(
+                    "17251889856797524237981285661279357764562574766148660962999867467495459148286"
+                ),
+            }
+        );
+        let msg = Fr::from(1234u64);
+        let sig = prv.sign(&msg);
+        assert_eq!(
+            sig.r8.x,
+            dec("6279660472226543957521072462243604560433897433275269231026710940882131498422")
+        );
+        assert_eq!(
+            sig.s_value().to_string(),
+            "589468313739800354983240579520307909220903114259129957741696248293188994662"
+        );
+        assert!(verify(&msg, &sig, &a));
+        assert!(!verify(&Fr::from(1235u64), &sig, &a));
+        assert!(!verify(&msg, &sig, &PrivateKey([2u8; 32]).public()));
+        // S + subOrder is the same point but refused, as circomlibjs refuses it.
+        let big = Signature::new(sig.r8, &(sig.s_value() + sub_order())).unwrap();
+        assert!(!verify(&msg, &big, &a));
+    }
+}
