@@ -5,6 +5,7 @@
 //! - [`poseidon`]: circomlib's Poseidon hash `H(x1, …, xn)`.
 //! - [`babyjub`]: BabyJubJub points in circomlib's coordinates (a = 168700, d = 168696).
 //! - [`eddsa`]: EdDSA-Poseidon keys, signatures and verification as circomlibjs makes them.
+//! - [`amount`]: amounts and fees as decimal floats, as the batch data carries them.
 //! - [`account`]: an account and its leaf `H(token, nonce, balance, Ax, Ay, ethAddr)`.
 //! - [`tree`]: the quaternary Poseidon state tree of depth 12, its root and state proofs.
 //! - [`tx`]: transactions, the signed message `m` and the transaction hash.
@@ -12,6 +13,7 @@
 //! Every value is an element of BN254's scalar field [`Fr`] (BabyJubJub's base field).
 
 pub mod account;
+pub mod amount;
 pub mod babyjub;
 pub mod eddsa;
 pub mod poseidon;
