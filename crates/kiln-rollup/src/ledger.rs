@@ -414,16 +414,30 @@ impl Ledger {
         }
     }
 
+    /// Whether the transaction's signature verifies under its sender's key. (A key never
+    /// changes once its account exists, so a sequencer may verify outside its lock and then
+    /// [`Self::apply_verified`].)
+    pub fn check_signature(&self, s: &SignedTx) -> Result<(), TxError> {
+        let sender = self
+            .accounts
+            .get(&s.tx.from)
+            .ok_or(TxError::UnknownSender(s.tx.from))?;
+        check_signature_with(&sender.key, s)
+    }
+
     /// What a transaction would do, or why it is refused; the ledger is not touched.
     pub fn check(&self, s: &SignedTx) -> Result<TxEffect, TxError> {
+        self.check_signature(s)?;
+        self.check_verified(s)
+    }
+
+    /// [`Self::check`] for a transaction whose signature was checked already.
+    fn check_verified(&self, s: &SignedTx) -> Result<TxEffect, TxError> {
         let tx = &s.tx;
         let sender = self
             .accounts
             .get(&tx.from)
             .ok_or(TxError::UnknownSender(tx.from))?;
-        if !verify(&tx.message(), &s.signature, &sender.key) {
-            return Err(TxError::BadSignature(tx.from));
-        }
         if tx.nonce != sender.nonce {
             return Err(TxError::Nonce {
                 from: tx.from,
@@ -526,7 +540,14 @@ impl Ledger {
     /// Applies a transaction, or refuses it and changes nothing. The sender is written
     /// first, then the receiver; the fee is owed to the fee account until the batch closes.
     pub fn apply(&mut self, s: &SignedTx) -> Result<TxEffect, TxError> {
-        let effect = self.check(s)?;
+        self.check_signature(s)?;
+        self.apply_verified(s)
+    }
+
+    /// [`Self::apply`] for a transaction whose signature was checked already (by
+    /// [`check_signature_with`] with its sender's key, or when it was first confirmed).
+    pub fn apply_verified(&mut self, s: &SignedTx) -> Result<TxEffect, TxError> {
+        let effect = self.check_verified(s)?;
         self.write(s.tx.from, Some(effect.sender.clone()));
         if let Some((to, r)) = &effect.receiver {
             self.write(*to, Some(r.clone()));
@@ -692,6 +713,15 @@ impl Ledger {
             .ok_or_else(|| format!("fee account {index}'s balance overflows"))?;
         self.write(index, Some(a));
         Ok(())
+    }
+}
+
+/// Whether `s`'s signature verifies under `key` (its sender's).
+pub fn check_signature_with(key: &Point, s: &SignedTx) -> Result<(), TxError> {
+    if verify(&s.tx.message(), &s.signature, key) {
+        Ok(())
+    } else {
+        Err(TxError::BadSignature(s.tx.from))
     }
 }
 
