@@ -482,3 +482,98 @@ mod tests {
         }
     }
 }
+
+/// Writes `r` as a `.r1cs` file (atomically) that snarkjs and [`read_r1cs`] read: magic
+/// "r1cs", version 1, the header (section 1), the constraints in order with their terms as
+/// given (section 2) and the wire-to-label map (section 3) with label `i` for wire `i`.
+/// `n_labels` is written as given; it must be at least `n_wires` for the map to make sense.
+pub fn write_r1cs<C: Curve>(path: &Path, r: &R1cs<C>) -> Result<(), FormatError> {
+    use super::atomic::write_atomically;
+    use super::binfile::{write_file_header, write_section_header};
+    use super::codec::modulus_le;
+    use std::io::Write;
+
+    let too_big = |what: &str, n: usize| FormatError::Inconsistent {
+        path: path.to_path_buf(),
+        problem: format!("{what} = {n} does not fit in the .r1cs header's 32 bits"),
+    };
+    let u32_of = |what: &str, n: usize| u32::try_from(n).map_err(|_| too_big(what, n));
+    let n_wires = u32_of("nWires", r.n_wires)?;
+    let n_pub_out = u32_of("nPubOut", r.n_pub_out)?;
+    let n_pub_in = u32_of("nPubIn", r.n_pub_in)?;
+    let n_prv_in = u32_of("nPrvIn", r.n_prv_in)?;
+    let n_constraints = u32_of("nConstraints", r.constraints.len())?;
+    let n8 = C::FR_BYTES;
+    for (index, k) in r.constraints.iter().enumerate() {
+        for (side, lc) in [("A", &k.a), ("B", &k.b), ("C", &k.c)] {
+            u32_of(&format!("constraint {index} {side} term count"), lc.len())?;
+            if let Some((wire, _)) = lc.iter().find(|(w, _)| *w >= n_wires) {
+                return Err(FormatError::Inconsistent {
+                    path: path.to_path_buf(),
+                    problem: format!(
+                        "constraint {index} {side} refers to wire {wire}, but there are only {n_wires} wires"
+                    ),
+                });
+            }
+        }
+    }
+    let body_len: u64 = r
+        .constraints
+        .iter()
+        .map(|k| {
+            [&k.a, &k.b, &k.c]
+                .iter()
+                .map(|lc| 4 + lc.len() as u64 * (4 + n8 as u64))
+                .sum::<u64>()
+        })
+        .sum();
+    write_atomically(path, |w| {
+        write_file_header(w, "r1cs", 1, 3)?;
+        write_section_header(w, 1, (4 + n8 + 4 * 4 + 8 + 4) as u64)?;
+        w.write_all(&(n8 as u32).to_le_bytes())?;
+        w.write_all(&modulus_le::<C::Fr>(n8))?;
+        for x in [n_wires, n_pub_out, n_pub_in, n_prv_in] {
+            w.write_all(&x.to_le_bytes())?;
+        }
+        w.write_all(&r.n_labels.to_le_bytes())?;
+        w.write_all(&n_constraints.to_le_bytes())?;
+        write_section_header(w, 2, body_len)?;
+        let codec = FrCodec::<C>::new();
+        let mut buf = vec![0u8; n8];
+        for k in &r.constraints {
+            for lc in [&k.a, &k.b, &k.c] {
+                w.write_all(&(lc.len() as u32).to_le_bytes())?;
+                for (wire, coeff) in lc {
+                    w.write_all(&wire.to_le_bytes())?;
+                    codec.write_canonical(coeff, &mut buf);
+                    w.write_all(&buf)?;
+                }
+            }
+        }
+        write_section_header(w, 3, u64::from(n_wires) * 8)?;
+        for label in 0..u64::from(n_wires) {
+            w.write_all(&label.to_le_bytes())?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::*;
+    use crate::fixtures::fixture;
+    use kiln_algebra::curve::Bn254;
+
+    #[test]
+    fn write_then_read_back_is_equal() {
+        let r = read_r1cs::<Bn254>(&fixture("mul.r1cs")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("back.r1cs");
+        write_r1cs(&p, &r).unwrap();
+        assert_eq!(read_r1cs::<Bn254>(&p).unwrap(), r);
+        let mut bad = r;
+        bad.constraints[0].c[0].0 = 5;
+        let e = write_r1cs(&p, &bad).unwrap_err().to_string();
+        assert!(e.contains("constraint 0 C refers to wire 5"), "{e}");
+    }
+}
