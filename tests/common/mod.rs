@@ -6,8 +6,8 @@
 //!
 //! Expensive artefacts are cached under `.ci/cache/` (gitignored) and shared between test
 //! processes, which may run in parallel: powers of tau (made by `tests/fixtures/ptau.sh`,
-//! which locks with flock) and snarkjs-made keys (locked here with `File::lock`, written to a
-//! temp name and renamed into place).
+//! which locks with flock, or from 2^14 on by kiln's development writer) and snarkjs-made
+//! keys (locked here with `File::lock`, written to a temp name and renamed into place).
 //!
 //! Environment:
 //! - `KILN_NPM_BIN`   — the npm `.bin` dir with `snarkjs` and `circom2`
@@ -15,6 +15,8 @@
 //! - `KILN_CACHE_DIR` — the cache (default `<repo>/.ci/cache`);
 //! - `KILN_KEEP_TMP=1` — keep every test's temp dir (failed tests always keep theirs).
 #![allow(dead_code)]
+
+pub mod server;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -595,9 +597,22 @@ pub fn write_json(path: &Path, v: &serde_json::Value) {
 // ---------------------------------------------------------------------------------------
 // Cached setups: powers of tau and snarkjs keys
 
-/// The prepared powers-of-tau file for 2^power constraints, made once by
-/// `tests/fixtures/ptau.sh` (flock-protected) into the cache.
+/// From this power on, [`ptau`] writes kiln's development powers of tau instead of running
+/// snarkjs, whose `prepare phase2` takes hours there.
+pub const DEV_PTAU_FROM: u32 = 14;
+
+/// The prepared powers-of-tau file for 2^power constraints, made once into the cache:
+/// below [`DEV_PTAU_FROM`] by `tests/fixtures/ptau.sh` (snarkjs, flock-protected), from
+/// there on by [`kiln_groth16::ptau::write_dev_ptau`] (seconds; random toxic waste and no
+/// contributions, which `groth16 setup`, `zkey contribute` and `zkey verify` accept).
 pub fn ptau(power: u32) -> PathBuf {
+    if power >= DEV_PTAU_FROM {
+        let path = cache_dir().join(format!("pot{power}_dev.ptau"));
+        return cached(&path, |tmp| {
+            kiln_groth16::ptau::write_dev_ptau(tmp, power, &mut rand::rngs::OsRng)
+                .unwrap_or_else(|e| panic!("kiln's development ptau of power {power}: {e}"));
+        });
+    }
     npm_bin();
     let script = repo_root().join("tests/fixtures/ptau.sh");
     let out = Command::new("bash")

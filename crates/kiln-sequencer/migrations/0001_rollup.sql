@@ -32,10 +32,22 @@ CREATE TABLE batches (
     exit_root       TEXT,
     public_input    TEXT,
     data            BLOB,
+    key_id          TEXT,                   -- the proving key (circuit_keys.id)
     job_id          TEXT,
     proof           TEXT,
     public_signals  TEXT,
     error           TEXT
+);
+
+CREATE INDEX batches_by_root ON batches(new_root);
+
+-- The batch circuit's proving keys, one per batch size (a development key made by kiln, or
+-- the .zkey of a ceremony the operator ran on the exported .r1cs).
+CREATE TABLE circuit_keys (
+    id          TEXT PRIMARY KEY,
+    batch_size  INTEGER NOT NULL,
+    zkey_path   TEXT NOT NULL,
+    vk          TEXT NOT NULL
 );
 
 -- Operations from L1 waiting for a batch (the submitter of the L1 side fills it).

@@ -697,6 +697,39 @@ impl Sequencer {
     }
 }
 
+impl Sequencer {
+    /// The snarkjs verification key of the circuit that proves batch `number`, once the
+    /// batch has a key.
+    pub async fn verification_key(
+        &self,
+        number: u64,
+    ) -> Result<Option<serde_json::Value>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT k.vk FROM batches b JOIN circuit_keys k ON k.id = b.key_id WHERE b.number = ?",
+        )
+        .bind(number as i64)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(r) => serde_json::from_str(&r.try_get::<String, _>("vk")?).ok(),
+            None => None,
+        })
+    }
+
+    /// The closed batch whose new state root is `root` (0x-hex), if any.
+    pub async fn batch_with_root(&self, root: &str) -> Result<Option<u64>, sqlx::Error> {
+        let row =
+            sqlx::query("SELECT number FROM batches WHERE new_root = ? ORDER BY number LIMIT 1")
+                .bind(root)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get::<i64, _>("number")? as u64),
+            None => None,
+        })
+    }
+}
+
 fn hex_bytes(d: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }

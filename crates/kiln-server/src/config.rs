@@ -117,6 +117,32 @@ pub struct ServeArgs {
     /// network) [env KILN_WEBHOOK_DENY_PRIVATE; default false: any address, as in development].
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub webhook_deny_private: Option<bool>,
+    /// Run the rollup: its sequencer, batch builder and routes under /v1/rollup
+    /// [env KILN_ROLLUP; default false].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub rollup: Option<bool>,
+    /// The rollup's initial accounts, for a development start without L1:
+    /// `{"chain_id", "accounts": [{"index", "token", "balance", "ax", "ay", "eth_address"}],
+    /// "fee_accounts": [{"token", "index"}]}` [env KILN_ROLLUP_GENESIS].
+    #[arg(long, value_name = "FILE")]
+    pub rollup_genesis: Option<PathBuf>,
+    /// Transactions per batch: a batch closes when it has this many (the batch circuit's
+    /// size) [env KILN_ROLLUP_MAX_BATCH_SIZE; default 16].
+    #[arg(long, value_name = "N")]
+    pub rollup_max_batch_size: Option<usize>,
+    /// A batch closes this many ms after its first transaction [env
+    /// KILN_ROLLUP_BATCH_TIMEOUT_MS; default 2000].
+    #[arg(long, value_name = "MS")]
+    pub rollup_batch_timeout_ms: Option<u64>,
+    /// Confirmed transactions not yet proven beyond which new ones get 503 with
+    /// Retry-After [env KILN_ROLLUP_MAX_BACKLOG; default 4096].
+    #[arg(long, value_name = "N")]
+    pub rollup_max_backlog: Option<usize>,
+    /// Requests per second each client (IP address) may make to the public rollup routes,
+    /// with bursts of twice that; 0 turns the limit off [env KILN_ROLLUP_RATE_LIMIT;
+    /// default 200].
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rollup_rate_limit: Option<u32>,
 }
 
 /// The settings file (`--config`): the flags' names with underscores, plus the admin key.
@@ -143,6 +169,12 @@ struct FileConfig {
     webhook_attempts: Option<u32>,
     webhook_backoff_ms: Option<u64>,
     webhook_deny_private: Option<bool>,
+    rollup: Option<bool>,
+    rollup_genesis: Option<PathBuf>,
+    rollup_max_batch_size: Option<usize>,
+    rollup_batch_timeout_ms: Option<u64>,
+    rollup_max_backlog: Option<usize>,
+    rollup_rate_limit: Option<u32>,
 }
 
 /// Resolved settings of one `kiln serve` process.
@@ -188,6 +220,23 @@ pub struct ServeConfig {
     pub webhook_backoff_ms: u64,
     /// Webhooks only to public addresses.
     pub webhook_deny_private: bool,
+    /// The rollup's settings, when it runs.
+    pub rollup: Option<RollupConfig>,
+}
+
+/// The rollup's settings (`--rollup`).
+#[derive(Clone, Debug)]
+pub struct RollupConfig {
+    /// The genesis file (development, no L1).
+    pub genesis: Option<PathBuf>,
+    /// Transactions per batch.
+    pub max_batch_size: usize,
+    /// Batch timeout, ms.
+    pub batch_timeout_ms: u64,
+    /// The backlog bound.
+    pub max_backlog: usize,
+    /// Requests per second per client (0: no limit).
+    pub rate_limit: u32,
 }
 
 fn env_value<T: FromStr>(name: &str) -> Result<Option<T>, ConfigError>
@@ -279,6 +328,24 @@ impl ServeConfig {
             webhook_attempts: pick!(webhook_attempts, "KILN_WEBHOOK_ATTEMPTS", 8),
             webhook_backoff_ms: pick!(webhook_backoff_ms, "KILN_WEBHOOK_BACKOFF_MS", 1000),
             webhook_deny_private: pick!(webhook_deny_private, "KILN_WEBHOOK_DENY_PRIVATE", false),
+            rollup: if pick!(rollup, "KILN_ROLLUP", false) {
+                Some(RollupConfig {
+                    genesis: match args.rollup_genesis.clone() {
+                        Some(p) => Some(p),
+                        None => env_value("KILN_ROLLUP_GENESIS")?.or(file.rollup_genesis.clone()),
+                    },
+                    max_batch_size: pick!(rollup_max_batch_size, "KILN_ROLLUP_MAX_BATCH_SIZE", 16),
+                    batch_timeout_ms: pick!(
+                        rollup_batch_timeout_ms,
+                        "KILN_ROLLUP_BATCH_TIMEOUT_MS",
+                        2000
+                    ),
+                    max_backlog: pick!(rollup_max_backlog, "KILN_ROLLUP_MAX_BACKLOG", 4096),
+                    rate_limit: pick!(rollup_rate_limit, "KILN_ROLLUP_RATE_LIMIT", 200),
+                })
+            } else {
+                None
+            },
         };
         let positive = |name: &'static str, v: u64| {
             if v == 0 {
@@ -296,6 +363,23 @@ impl ServeConfig {
         positive("webhook_attempts", cfg.webhook_attempts as u64)?;
         positive("aging_secs", cfg.aging_secs)?;
         positive("idempotency_ttl_hours", cfg.idempotency_ttl_hours)?;
+        if let Some(r) = &cfg.rollup {
+            positive("rollup_max_batch_size", r.max_batch_size as u64)?;
+            positive("rollup_batch_timeout_ms", r.batch_timeout_ms)?;
+            positive("rollup_max_backlog", r.max_backlog as u64)?;
+            if r.max_batch_size > 4096 {
+                return Err(ConfigError::Invalid {
+                    name: "rollup_max_batch_size",
+                    problem: "at most 4096 transactions per batch".into(),
+                });
+            }
+            if r.genesis.is_none() {
+                return Err(ConfigError::Invalid {
+                    name: "rollup_genesis",
+                    problem: "--rollup needs --rollup-genesis FILE (the initial accounts) until an L1 is attached".into(),
+                });
+            }
+        }
         if matches!(&cfg.admin_key, Some(k) if k.len() < 16) {
             return Err(ConfigError::Invalid {
                 name: "admin_key",

@@ -56,6 +56,9 @@ pub enum ServeError {
     /// The proving device.
     #[error(transparent)]
     Device(#[from] DeviceError),
+    /// The rollup cannot start.
+    #[error("rollup: {0}")]
+    Rollup(String),
     /// The listen address.
     #[error("cannot listen on {addr}: {message}")]
     Bind {
@@ -71,6 +74,39 @@ fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ServeError + '_ 
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// Opens the rollup in the data dir's `rollup/` (replaying its log) and starts its batch
+/// builder and batch timer.
+async fn start_rollup(
+    rc: &crate::config::RollupConfig,
+    dirs: &DataDirs,
+) -> Result<crate::api::rollup::Rollup, ServeError> {
+    let path = rc
+        .genesis
+        .as_ref()
+        .ok_or_else(|| ServeError::Rollup("no genesis given".into()))?;
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    let settings = kiln_sequencer::Settings {
+        max_batch_size: rc.max_batch_size,
+        batch_timeout: Duration::from_millis(rc.batch_timeout_ms),
+        max_backlog: rc.max_backlog,
+    };
+    let (closed_tx, closed_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (sequencer, base) =
+        kiln_sequencer::Sequencer::open(&dirs.root.join("rollup"), &text, settings, closed_tx)
+            .await
+            .map_err(|e| ServeError::Rollup(format!("{}: {e}", path.display())))?;
+    tokio::spawn(kiln_sequencer::builder::run(
+        sequencer.pool().clone(),
+        base,
+        rc.max_batch_size,
+        closed_rx,
+        None,
+    ));
+    tokio::spawn(sequencer.clone().run_timer());
+    tracing::info!(target: crate::TARGET, chain_id = sequencer.chain_id(), batch_size = rc.max_batch_size, "rollup running");
+    Ok(crate::api::rollup::Rollup::new(sequencer, rc.rate_limit))
 }
 
 /// Runs the daemon until SIGINT/SIGTERM.
@@ -137,7 +173,12 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         cfg.precompute_bytes,
         &cfg.data_dir.join("calibration.json"),
     )?;
+    let rollup = match &cfg.rollup {
+        Some(rc) => Some(start_rollup(rc, &dirs).await?),
+        None => None,
+    };
     let state = Arc::new(AppState {
+        rollup,
         queue: Arc::new(JobQueue::new(Duration::from_secs(cfg.aging_secs))),
         keys: Arc::new(KeyCache::new(cfg.key_cache)),
         handoff: Arc::new(WitnessHandoff::new(cfg.witness_memory_bytes)),

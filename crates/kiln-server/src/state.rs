@@ -53,6 +53,8 @@ pub struct AppState {
     pub stop: Arc<StopGate>,
     /// Process start.
     pub started: Instant,
+    /// The rollup, when it runs (`--rollup`).
+    pub rollup: Option<crate::api::rollup::Rollup>,
 }
 
 impl AppState {

@@ -70,6 +70,23 @@ pub enum ApiError {
     /// 503: not ready yet.
     #[error("{0}")]
     NotReady(String),
+    /// 503 with `Retry-After`: the service is up but cannot take this now (the rollup's
+    /// backlog of unproven transactions is full).
+    #[error("{message}")]
+    Busy {
+        /// What is full.
+        message: String,
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// 429 with `Retry-After`: the client sends faster than its rate limit.
+    #[error("too many requests from this client: the limit is {per_second} per second; retry after {retry_after} s")]
+    RateLimited {
+        /// The limit.
+        per_second: u32,
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// 500: a failure on the server's side (logged).
     #[error("internal error: {0}")]
     Internal(String),
@@ -111,7 +128,8 @@ impl ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Quota { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotReady(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -130,6 +148,8 @@ impl ApiError {
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::Quota { .. } => "quota_exceeded",
             ApiError::NotReady(_) => "not_ready",
+            ApiError::Busy { .. } => "busy",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -148,7 +168,10 @@ impl ApiError {
             },
         };
         let mut resp = json_response(status, &body);
-        if let ApiError::Quota { retry_after, .. } = &self {
+        if let ApiError::Quota { retry_after, .. }
+        | ApiError::Busy { retry_after, .. }
+        | ApiError::RateLimited { retry_after, .. } = &self
+        {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }

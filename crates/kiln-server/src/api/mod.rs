@@ -13,6 +13,7 @@ pub mod form;
 pub mod intake;
 pub mod ops;
 pub mod proofs;
+pub mod rollup;
 pub mod tenants;
 
 use std::collections::HashMap;
@@ -55,6 +56,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/proofs"),
     ("GET", "/v1/proofs/{proof_id}"),
     ("POST", "/v1/proofs/{proof_id}/cancel"),
+    ("POST", "/v1/rollup/transactions"),
+    ("GET", "/v1/rollup/transactions/{hash}"),
+    ("GET", "/v1/rollup/accounts/{index}"),
+    ("GET", "/v1/rollup/accounts/{index}/proof"),
+    ("GET", "/v1/rollup/state"),
+    ("GET", "/v1/rollup/batches/{number}"),
+    ("GET", "/v1/rollup/batches/{number}/verification-key"),
+    ("POST", "/v1/rollup/rpc"),
 ];
 
 /// Largest body of the small JSON routes (tenants, keys).
@@ -406,6 +415,72 @@ pub fn routes(
         .then(|id, s: Arc<AppState>, h| async move { done!(s, proofs::cancel(s.clone(), h, id)) })
         .boxed();
 
+    let remote = warp::addr::remote();
+    let limited = |limit: u64| {
+        warp::header::headers_cloned()
+            .and(warp::body::stream())
+            .then(move |h: HeaderMap, s| async move {
+                body::read_limited(body::Upload::raw(&h, s), limit, "the request body").await
+            })
+    };
+    let rollup_submit = warp::path!("v1" / "rollup" / "transactions")
+        .and(warp::post())
+        .and(st.clone())
+        .and(remote)
+        .and(limited(rollup::MAX_TX_BODY))
+        .then(|s: Arc<AppState>, a, b| async move { done!(s, rollup::submit(s.clone(), a, b)) })
+        .boxed();
+    let rollup_tx = warp::path!("v1" / "rollup" / "transactions" / String)
+        .and(get_or_head())
+        .and(st.clone())
+        .and(remote)
+        .then(
+            |h, s: Arc<AppState>, a| async move { done!(s, rollup::transaction(s.clone(), a, h)) },
+        )
+        .boxed();
+    let rollup_account = warp::path!("v1" / "rollup" / "accounts" / String)
+        .and(get_or_head())
+        .and(st.clone())
+        .and(remote)
+        .then(|i, s: Arc<AppState>, a| async move { done!(s, rollup::account(s.clone(), a, i)) })
+        .boxed();
+    let rollup_proof =
+        warp::path!("v1" / "rollup" / "accounts" / String / "proof")
+            .and(get_or_head())
+            .and(st.clone())
+            .and(remote)
+            .then(|i, s: Arc<AppState>, a| async move {
+                done!(s, rollup::account_proof(s.clone(), a, i))
+            })
+            .boxed();
+    let rollup_state = warp::path!("v1" / "rollup" / "state")
+        .and(get_or_head())
+        .and(st.clone())
+        .and(remote)
+        .then(|s: Arc<AppState>, a| async move { done!(s, rollup::rollup_state(s.clone(), a)) })
+        .boxed();
+    let rollup_batch = warp::path!("v1" / "rollup" / "batches" / String)
+        .and(get_or_head())
+        .and(st.clone())
+        .and(remote)
+        .then(|n, s: Arc<AppState>, a| async move { done!(s, rollup::batch(s.clone(), a, n)) })
+        .boxed();
+    let rollup_vk = warp::path!("v1" / "rollup" / "batches" / String / "verification-key")
+        .and(get_or_head())
+        .and(st.clone())
+        .and(remote)
+        .then(|n, s: Arc<AppState>, a| async move {
+            done!(s, rollup::verification_key(s.clone(), a, n))
+        })
+        .boxed();
+    let rollup_rpc = warp::path!("v1" / "rollup" / "rpc")
+        .and(warp::post())
+        .and(st.clone())
+        .and(remote)
+        .and(limited(rollup::MAX_RPC_BODY))
+        .then(|s: Arc<AppState>, a, b| async move { done!(s, rollup::rpc(s.clone(), a, b)) })
+        .boxed();
+
     // Last: whatever no route took gets its 405 (with Allow) or 404.
     let fallback = warp::method()
         .and(warp::path::full())
@@ -464,6 +539,22 @@ pub fn routes(
         .or(proofs_show)
         .unify()
         .or(proofs_cancel)
+        .unify()
+        .or(rollup_submit)
+        .unify()
+        .or(rollup_tx)
+        .unify()
+        .or(rollup_account)
+        .unify()
+        .or(rollup_proof)
+        .unify()
+        .or(rollup_state)
+        .unify()
+        .or(rollup_batch)
+        .unify()
+        .or(rollup_vk)
+        .unify()
+        .or(rollup_rpc)
         .unify()
         .or(fallback)
         .unify()
