@@ -139,7 +139,12 @@ pub fn is_zero(cs: &mut Cs, x: &Num) -> Bit {
     if let Some(c) = x.as_constant() {
         return Bit::constant(c.is_zero());
     }
-    let inv = cs.alloc(x.val.inverse().unwrap_or_default());
+    let inv = if cs.is_prove() {
+        x.val.inverse().unwrap_or_default()
+    } else {
+        Fr::zero()
+    };
+    let inv = cs.alloc(inv);
     let out = cs.alloc(Fr::from(x.val.is_zero() as u64));
     cs.enforce(&x.lc, &inv.lc, &Num::one().sub(&out).lc);
     cs.enforce(&x.lc, &out.lc, &Lc::default());

@@ -455,7 +455,12 @@ impl Cs {
     /// `a / b` as a new wire, enforcing `out·b = a` (0 where `b` is 0, which leaves the
     /// constraint unsatisfied unless `a` is 0 too).
     pub fn div(&mut self, a: &Num, b: &Num) -> Num {
-        let val = a.val * b.val.inverse().unwrap_or_default();
+        // Values mean nothing in setup mode: skip the inversion there.
+        let val = if self.is_prove() {
+            a.val * b.val.inverse().unwrap_or_default()
+        } else {
+            Fr::zero()
+        };
         if let Some(k) = b.as_constant() {
             if let Some(inv) = k.inverse() {
                 return a.scale(inv);

@@ -23,6 +23,8 @@
 //! - [`input`]: the private inputs from a trace; [`slots`]: L1, transaction and fee slots;
 //!   [`circuit`]: the whole circuit.
 
+#![deny(missing_docs)]
+
 pub mod babyjub;
 pub mod bits;
 pub mod circuit;

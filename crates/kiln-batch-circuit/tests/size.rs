@@ -40,10 +40,14 @@ fn constraints_per_slot_and_totals() {
 
 #[test]
 #[ignore]
-fn witness_time_for_a_full_batch_of_16() {
-    const N: usize = 16;
+fn witness_time_for_a_full_batch() {
+    // KILN_BATCH_N picks another batch size.
+    let n: usize = std::env::var("KILN_BATCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
     let dec = |x: &Fr| to_biguint(x).to_string();
-    let accounts: Vec<_> = (1..=2 * N as u32)
+    let accounts: Vec<_> = (1..=2 * n as u32)
         .map(|i| {
             let k = key_from_seed(u64::from(i)).public();
             json!({"index": i, "token": 0, "balance": "1000000000000", "ax": dec(&k.x), "ay": dec(&k.y)})
@@ -54,14 +58,14 @@ fn witness_time_for_a_full_batch_of_16() {
     }))
     .unwrap();
     let mut l = Ledger::from_genesis(&g).unwrap();
-    let txs = (0..N as u32)
+    let txs = (0..n as u32)
         .map(|i| {
             let from = 2 + i;
             transfer(
                 &key_from_seed(u64::from(from)),
                 1,
                 from,
-                from + N as u32 - 1,
+                from + n as u32 - 1,
                 0,
                 1_000,
                 5,
@@ -85,7 +89,7 @@ fn witness_time_for_a_full_batch_of_16() {
                 l1_ops,
                 txs,
             },
-            N,
+            n,
         )
         .unwrap();
     println!(
@@ -95,19 +99,19 @@ fn witness_time_for_a_full_batch_of_16() {
     let t = Instant::now();
     let w = witness(&trace).unwrap();
     println!(
-        "witness for N = {N}: {} values in {:?}",
+        "witness for N = {n}: {} values in {:?}",
         w.len(),
         t.elapsed()
     );
     let t = Instant::now();
-    let r = r1cs(N).unwrap();
+    let r = r1cs(n).unwrap();
     let nnz: usize = r
         .constraints
         .iter()
         .map(|k| k.a.len() + k.b.len() + k.c.len())
         .sum();
     println!(
-        "r1cs for N = {N}: {} constraints, {nnz} nonzero coefficients, in {:?}",
+        "r1cs for N = {n}: {} constraints, {nnz} nonzero coefficients, in {:?}",
         r.constraints.len(),
         t.elapsed()
     );
