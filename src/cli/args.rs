@@ -79,6 +79,12 @@ pub enum Command {
     /// Admin key from KILN_ADMIN_KEY or the config file; with none, the first start
     /// generates one and prints it once.
     Serve(Box<kiln_server::ServeArgs>),
+    /// Rollup tools that work from files (reconstruct the state from batch data).
+    Rollup {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cli::rollup::RollupCommand,
+    },
     /// List the devices kiln can prove on, and why any backend is missing.
     Devices {
         /// Print JSON instead of a table.

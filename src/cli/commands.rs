@@ -37,6 +37,7 @@ pub fn run(cmd: Command) -> Result<Outcome, CliError> {
             command: WtnsCommand::Check { r1cs, wtns },
         } => wtns_check(&r1cs, &wtns),
         Command::Devices { json } => devices(json),
+        Command::Rollup { command } => super::rollup::run(command),
         Command::Serve(args) => {
             kiln_server::run(*args)?;
             Ok(Outcome::Ok)

@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod rollup;
 
 pub use args::{Cli, Command};
 pub use commands::run;
