@@ -12,7 +12,7 @@ use kiln_rollup::batch::Batch;
 use kiln_rollup::batchdata::{public_input, HEADER_BYTES, L1_RECORD_BYTES};
 use kiln_rollup::intake::SignedTx;
 use kiln_rollup::ledger::{Genesis, Ledger};
-use kiln_rollup::trace::{BatchTrace, L1Op, Touch};
+use kiln_rollup::trace::{BatchTrace, L1Op};
 use kiln_rollup::wallet::{key_from_seed, sign, transfer, withdraw};
 use serde_json::json;
 
@@ -67,33 +67,8 @@ fn deposit(index: u32, token: u32, amount: u128, eth: u64) -> L1Op {
     }
 }
 
-/// The circuit reads the account of every L1 operation, even one that changes nothing (a
-/// refunded deposit, an ignored forced exit); kiln-rollup records those as disabled writes
-/// at index 0, so the reads are filled in here from the state before the batch.
-fn with_l1_reads(before: &Ledger, mut t: BatchTrace) -> BatchTrace {
-    let mut l = before.clone();
-    for slot in &mut t.l1 {
-        let Some(op) = slot.op.clone() else { continue };
-        let index = match &op {
-            L1Op::Deposit { index, .. } | L1Op::ForcedExit { index, .. } => *index,
-        };
-        if slot.touch.index != index {
-            let account = l.account(index).cloned();
-            slot.touch = Touch {
-                index,
-                before: account.clone(),
-                after: account,
-                proof: l.proof(index),
-            };
-        }
-        l.apply_l1(&op);
-    }
-    t
-}
-
 fn execute(ledger: &mut Ledger, number: u64, l1_ops: Vec<L1Op>, txs: Vec<SignedTx>) -> BatchTrace {
-    let before = ledger.clone();
-    let t = ledger
+    ledger
         .execute_batch(
             &Batch {
                 number,
@@ -102,8 +77,7 @@ fn execute(ledger: &mut Ledger, number: u64, l1_ops: Vec<L1Op>, txs: Vec<SignedT
             },
             N,
         )
-        .unwrap();
-    with_l1_reads(&before, t)
+        .unwrap()
 }
 
 fn circuit() -> &'static R1cs<Bn254> {

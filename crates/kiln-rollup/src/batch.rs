@@ -98,7 +98,13 @@ impl Ledger {
             let exit = op.as_ref().and_then(|op| self.apply_l1(op).exit().cloned());
             let mut touches = self.take_trace();
             if touches.is_empty() {
-                self.write_nothing();
+                // A refunded deposit or an ignored forced exit still reads its account:
+                // the circuit decides from that read that it changes nothing.
+                let index = match &op {
+                    Some(L1Op::Deposit { index, .. } | L1Op::ForcedExit { index, .. }) => *index,
+                    None => 0,
+                };
+                self.write_unchanged(index);
                 touches = self.take_trace();
             }
             l1.push(L1Slot {

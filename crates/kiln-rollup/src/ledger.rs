@@ -332,6 +332,16 @@ impl Ledger {
         self.write(0, None);
     }
 
+    /// Records a read of `index` (a write of what it holds) in the trace; index 0, or one
+    /// beyond the tree, is a disabled write.
+    pub(crate) fn write_unchanged(&mut self, index: u32) {
+        if index == 0 || check_index(u64::from(index)).is_err() {
+            return self.write_nothing();
+        }
+        let current = self.accounts.get(&index).cloned();
+        self.write(index, current);
+    }
+
     /// Starts recording every write with its state proof (for the batch circuit).
     pub fn start_trace(&mut self) {
         self.trace = Some(Vec::new());

@@ -63,7 +63,8 @@ pub struct Touch {
 pub struct L1Slot {
     /// The operation, `None` for an empty slot.
     pub op: Option<L1Op>,
-    /// The write (disabled for an empty slot or a forced exit that does nothing).
+    /// The write: for a refunded deposit or a forced exit that does nothing, a read (the
+    /// account written unchanged); disabled for an empty slot or a deposit to index 0.
     pub touch: Touch,
     /// The exit it makes: a forced exit's, or a refunded deposit's.
     pub exit: Option<Exit>,
