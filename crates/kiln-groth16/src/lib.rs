@@ -9,6 +9,7 @@
 
 pub mod prover;
 pub mod proving_key;
+pub mod ptau;
 pub mod setup;
 pub mod snarkjs;
 pub mod types;
