@@ -65,7 +65,7 @@ fn start(data: &Path, genesis: &Path) -> Server {
             "--rollup-genesis",
             genesis.to_str().unwrap(),
             "--rollup-max-batch-size",
-            "4",
+            "2",
             "--rollup-batch-timeout-ms",
             "300",
             "--rollup-rate-limit",
@@ -125,7 +125,7 @@ fn wait_batch(s: &Server, n: u64, status: &str) -> Value {
 }
 
 #[test]
-fn circomlibjs_wallets_transact_and_bad_transactions_change_nothing() {
+fn circomlibjs_wallets_transact_batches_are_proven_for_snarkjs_and_bad_transactions_change_nothing() {
     let dir = TestDir::new("rollup-flow");
     let keys = Keys(wallet("keys", "5").as_array().unwrap().clone());
     let accounts: Vec<Value> = (1..=4u64)
@@ -287,11 +287,13 @@ fn circomlibjs_wallets_transact_and_bad_transactions_change_nothing() {
         (json!(2), json!((1_000_000 - 101 - 12 + 7).to_string()))
     );
 
-    // Batch 1 closes at 4 transactions; batch 2 by time.
-    let b1 = wait_batch(&s, 1, "proving");
-    assert_eq!(b1["tx_count"], 4);
-    let b2 = wait_batch(&s, 2, "proving");
-    assert_eq!(b2["tx_count"], 1);
+    // Batches of 2 close by size, the last by time, and each is proven in the job queue.
+    let batches: Vec<Value> = (1..=3).map(|n| wait_batch(&s, n, "proven")).collect();
+    let counts: Vec<u64> = batches
+        .iter()
+        .map(|b| b["tx_count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [2, 2, 1]);
     let status = s
         .call(
             "GET",
@@ -302,68 +304,113 @@ fn circomlibjs_wallets_transact_and_bad_transactions_change_nothing() {
         .expect(200);
     assert_eq!(
         (status["status"].as_str(), status["batch"].as_u64()),
-        (Some("batched"), Some(1))
+        (Some("proven"), Some(1))
     );
-    // The fee account got batch 1's and batch 2's fees (1 + 2 + 1 + 0).
+    // The fee account got every batch's fees (1 + 0, 2 + 1, 0).
     let fee_account = s
         .call("GET", "/v1/rollup/accounts/4", None, Body::None)
         .expect(200);
     assert_eq!(fee_account["balance"], "1000004");
     let root = check_state(&dir, &s, 4);
-    assert_eq!(
-        b2["new_state_root"].as_str().unwrap(),
-        s.call("GET", "/v1/rollup/state", None, Body::None)
-            .expect(200)["state_root"]
-            .as_str()
-            .unwrap()
-    );
+    let state = s
+        .call("GET", "/v1/rollup/state", None, Body::None)
+        .expect(200);
+    assert_eq!(batches[2]["new_state_root"], state["state_root"]);
+    assert_eq!(state["last_proven_batch"], 3);
     assert_ne!(root, root0);
 
+    // snarkjs accepts each batch proof with the verification key and public signals the API
+    // serves; the one public signal is sha256(batch data) mod r; a changed signal fails.
+    for b in &batches {
+        let n = b["number"].as_u64().unwrap();
+        let vk = s
+            .call(
+                "GET",
+                &format!("/v1/rollup/batches/{n}/verification-key"),
+                None,
+                Body::None,
+            )
+            .expect(200);
+        let (vk_path, public, proof) = (
+            dir.join(format!("vk{n}.json")),
+            dir.join(format!("public{n}.json")),
+            dir.join(format!("proof{n}.json")),
+        );
+        write_json(&vk_path, &vk);
+        write_json(&public, &b["public_signals"]);
+        write_json(&proof, &b["proof"]);
+        assert_snarkjs_verifies(&vk_path, &public, &proof);
+        let data = hex_bytes(b["data"].as_str().unwrap());
+        let expected =
+            kiln_rollup::babyjub::to_biguint(&kiln_rollup::batchdata::public_input(&data))
+                .to_string();
+        assert_eq!(b["public_signals"], json!([expected]));
+        assert_eq!(b["public_input"], json!(expected));
+    }
+    let wrong = dir.join("public-wrong.json");
+    write_json(&wrong, &json!(["1"]));
+    let rejected = snarkjs([
+        "groth16",
+        "verify",
+        dir.join("vk1.json").to_str().unwrap(),
+        wrong.to_str().unwrap(),
+        dir.join("proof1.json").to_str().unwrap(),
+    ]);
+    assert!(
+        !rejected.success() || !rejected.stdout.contains("OK!"),
+        "snarkjs accepted a wrong public signal: {rejected}"
+    );
+
     // The batch data alone rebuilds the same state (raw bytes or 0x-hex files).
-    let b1_file = dir.join("batch-1.hex");
-    std::fs::write(&b1_file, b1["data"].as_str().unwrap()).unwrap();
-    let b2_file = dir.join("batch-2.bin");
-    let b2_hex = b2["data"].as_str().unwrap().trim_start_matches("0x");
-    let b2_bytes: Vec<u8> = (0..b2_hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&b2_hex[i..i + 2], 16).unwrap())
-        .collect();
-    std::fs::write(&b2_file, &b2_bytes).unwrap();
-    let rebuilt = kiln([
+    let mut files = Vec::new();
+    for b in &batches {
+        let n = b["number"].as_u64().unwrap();
+        let data = b["data"].as_str().unwrap();
+        let f = if n % 2 == 1 {
+            let f = dir.join(format!("batch-{n}.hex"));
+            std::fs::write(&f, data).unwrap();
+            f
+        } else {
+            let f = dir.join(format!("batch-{n}.bin"));
+            std::fs::write(&f, hex_bytes(data)).unwrap();
+            f
+        };
+        files.push(f.to_str().unwrap().to_string());
+    }
+    let mut args = vec![
         "rollup",
         "reconstruct",
         "--json",
         "--genesis",
         genesis.to_str().unwrap(),
-        b1_file.to_str().unwrap(),
-        b2_file.to_str().unwrap(),
-    ])
-    .ok();
-    let rebuilt: Value = serde_json::from_str(&rebuilt.stdout).unwrap();
+    ];
+    args.extend(files.iter().map(String::as_str));
+    let rebuilt: Value = serde_json::from_str(&kiln(&args).ok().stdout).unwrap();
     assert_eq!(
         rebuilt["state_root_decimal"].as_str().unwrap(),
         root,
         "{rebuilt}"
     );
-    assert_eq!(rebuilt["batch"], 2);
+    assert_eq!(rebuilt["batch"], 3);
     let out_of_order = kiln([
         "rollup",
         "reconstruct",
         "--genesis",
         genesis.to_str().unwrap(),
-        b2_file.to_str().unwrap(),
+        &files[1],
     ]);
-    assert_bad_input(&out_of_order, &["batch-2.bin", "batch 1 comes next"]);
-    std::fs::write(&b2_file, &b2_bytes[..b2_bytes.len() - 1]).unwrap();
+    assert_bad_input(&out_of_order, &["batch 1 comes next"]);
+    let b2 = hex_bytes(batches[1]["data"].as_str().unwrap());
+    std::fs::write(&files[1], &b2[..b2.len() - 1]).unwrap();
     let truncated = kiln([
         "rollup",
         "reconstruct",
         "--genesis",
         genesis.to_str().unwrap(),
-        b1_file.to_str().unwrap(),
-        b2_file.to_str().unwrap(),
+        &files[0],
+        &files[1],
     ]);
-    assert_bad_input(&truncated, &["batch-2.bin", "not the length of any batch"]);
+    assert_bad_input(&truncated, &["not the length of any batch"]);
 
     // The JSON-RPC face.
     let rpc = |body: Value| {
@@ -378,14 +425,16 @@ fn circomlibjs_wallets_transact_and_bad_transactions_change_nothing() {
         {"jsonrpc": "2.0", "id": "c", "method": "verifyState", "params": {"root": root}},
         {"jsonrpc": "2.0", "id": "d", "method": "noSuchMethod"},
         {"jsonrpc": "2.0", "id": "e", "method": "sendTransaction", "params": [signed[0].1]},
+        {"jsonrpc": "2.0", "id": "f", "method": "getBatchProof", "params": {"batch": 2}},
     ]));
     assert_eq!(r[0]["result"]["balance"], "1000004", "{r}");
-    assert_eq!(r[1]["result"]["batch"], 1, "{r}");
+    assert_eq!(r[1]["result"]["batch"], 2, "{r}");
     assert_eq!(r[2]["result"]["valid"], true, "{r}");
     assert_eq!(r[3]["error"]["code"], -32601, "{r}");
     assert_eq!(r[4]["error"]["data"]["code"], "bad_nonce", "{r}");
+    assert_eq!(r[5]["result"]["proof"], batches[1]["proof"], "{r}");
 
-    // kill -9 and restart: the same state, the same statuses.
+    // kill -9 and restart: the same state, the same statuses, the same key.
     s.kill9();
     let s = start(&data, &genesis);
     assert_eq!(check_state(&dir, &s, 4), root);
@@ -397,5 +446,21 @@ fn circomlibjs_wallets_transact_and_bad_transactions_change_nothing() {
             Body::None,
         )
         .expect(200);
-    assert_eq!(status["batch"], 2);
+    assert_eq!(
+        (status["batch"].as_u64(), status["status"].as_str()),
+        (Some(3), Some("proven"))
+    );
+    assert_eq!(
+        s.call("GET", "/v1/rollup/batches/1", None, Body::None)
+            .expect(200)["proof"],
+        batches[0]["proof"]
+    );
+}
+
+fn hex_bytes(text: &str) -> Vec<u8> {
+    let h = text.trim_start_matches("0x");
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+        .collect()
 }

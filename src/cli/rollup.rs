@@ -1,5 +1,7 @@
 //! `kiln rollup ...`: tools for rollup operators that work from files alone.
 //!
+//! - `circuit export`: the batch circuit of a batch size as a `.r1cs`, for a phase-2
+//!   ceremony with snarkjs.
 //! - `reconstruct`: rebuilds the state from a genesis and batch data files (the data each
 //!   batch posts, `docs/rollup.md`) and prints the state root, which must equal the
 //!   sequencer's.
@@ -16,6 +18,13 @@ use kiln_rollup::tx::hash_hex;
 /// `kiln rollup ...`
 #[derive(Debug, Subcommand)]
 pub enum RollupCommand {
+    /// The batch circuit: export it for a phase-2 ceremony (snarkjs groth16 setup, zkey
+    /// contribute) whose .zkey the appliance then proves with (--rollup-zkey).
+    Circuit {
+        /// What to do.
+        #[command(subcommand)]
+        command: CircuitCommand,
+    },
     /// Rebuild the state from batch data alone and print its root.
     ///
     /// Each file holds one batch's data (docs/rollup.md), as raw bytes or as 0x-hex text
@@ -34,6 +43,20 @@ pub enum RollupCommand {
     },
 }
 
+/// `kiln rollup circuit ...`
+#[derive(Debug, Subcommand)]
+pub enum CircuitCommand {
+    /// Write the batch circuit of a batch size as a circom-compatible .r1cs (wire 0 the
+    /// constant 1, wire 1 the one public input).
+    Export {
+        /// Transactions per batch (--rollup-max-batch-size).
+        #[arg(long, value_name = "N")]
+        batch_size: usize,
+        /// Where to write the .r1cs.
+        r1cs: PathBuf,
+    },
+}
+
 /// Runs a `kiln rollup` command.
 pub fn run(command: RollupCommand) -> Result<Outcome, CliError> {
     match command {
@@ -42,6 +65,9 @@ pub fn run(command: RollupCommand) -> Result<Outcome, CliError> {
             batches,
             json,
         } => reconstruct(&genesis, &batches, json),
+        RollupCommand::Circuit {
+            command: CircuitCommand::Export { batch_size, r1cs },
+        } => export(batch_size, &r1cs),
     }
 }
 
@@ -65,6 +91,19 @@ fn read_data(path: &Path) -> Result<Vec<u8>, CliError> {
         }
         None => Ok(bytes),
     }
+}
+
+fn export(batch_size: usize, out: &Path) -> Result<Outcome, CliError> {
+    let circuit = kiln_batch_circuit::r1cs(batch_size)
+        .map_err(|e| CliError::BadArgument(format!("--batch-size {batch_size}: {e}")))?;
+    kiln_batch_circuit::write_r1cs(out, &circuit)?;
+    eprintln!(
+        "wrote {}: the batch circuit for {batch_size} transactions, {} constraints, {} wires, 1 public input",
+        out.display(),
+        circuit.constraints.len(),
+        circuit.n_wires
+    );
+    Ok(Outcome::Ok)
 }
 
 fn reconstruct(genesis: &Path, batches: &[PathBuf], json: bool) -> Result<Outcome, CliError> {

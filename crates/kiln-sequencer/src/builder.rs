@@ -18,7 +18,7 @@ use crate::TARGET;
 pub type ProveHook = Arc<dyn Fn(BatchTrace) + Send + Sync>;
 
 /// Builds batches as they arrive on `closed`, starting from `base` (the genesis state).
-/// Batches already built (their data stored) are replayed without tracing.
+/// Batches that already have a proof job (or are proven) are replayed without tracing.
 pub async fn run(
     pool: SqlitePool,
     mut base: Ledger,
@@ -28,7 +28,7 @@ pub async fn run(
 ) {
     while let Some(batch) = closed.recv().await {
         let built =
-            sqlx::query("SELECT status, data IS NOT NULL AS built FROM batches WHERE number = ?")
+            sqlx::query("SELECT status, job_id IS NOT NULL AS built FROM batches WHERE number = ?")
                 .bind(batch.number as i64)
                 .fetch_optional(&pool)
                 .await;
@@ -43,8 +43,9 @@ pub async fn run(
                 continue;
             }
         };
-        let needs_proof = !matches!(status.as_str(), "proven" | "finalized" | "failed");
-        if already && !needs_proof {
+        // A batch with a proof job (or an end) is only replayed; the others are recorded
+        // and handed to the prover (again, after a restart that came between).
+        if already || matches!(status.as_str(), "proven" | "finalized" | "failed") {
             replay(&mut base, &batch);
             continue;
         }

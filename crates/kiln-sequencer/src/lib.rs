@@ -3,6 +3,7 @@
 //!
 //! - [`log`]: the durable log (SQLite, group commit).
 //! - [`l1json`]: L1 operations as the log and the L1 queue store them.
+//! - [`records`]: proving keys, proof jobs and proofs of closed batches.
 //! - [`builder`]: closed batches executed on the state they started from, recorded for the
 //!   batch circuit and handed to the prover.
 //!
@@ -15,6 +16,7 @@
 pub mod builder;
 pub mod l1json;
 pub mod log;
+pub mod records;
 
 use std::collections::VecDeque;
 use std::path::Path;

@@ -126,6 +126,11 @@ pub struct ServeArgs {
     /// "fee_accounts": [{"token", "index"}]}` [env KILN_ROLLUP_GENESIS].
     #[arg(long, value_name = "FILE")]
     pub rollup_genesis: Option<PathBuf>,
+    /// The batch circuit's proving key from a phase-2 ceremony on `kiln rollup circuit
+    /// export --batch-size N` (N the max batch size) [env KILN_ROLLUP_ZKEY; default: a
+    /// development key kiln makes once and keeps in the data dir].
+    #[arg(long, value_name = "FILE")]
+    pub rollup_zkey: Option<PathBuf>,
     /// Transactions per batch: a batch closes when it has this many (the batch circuit's
     /// size) [env KILN_ROLLUP_MAX_BATCH_SIZE; default 16].
     #[arg(long, value_name = "N")]
@@ -171,6 +176,7 @@ struct FileConfig {
     webhook_deny_private: Option<bool>,
     rollup: Option<bool>,
     rollup_genesis: Option<PathBuf>,
+    rollup_zkey: Option<PathBuf>,
     rollup_max_batch_size: Option<usize>,
     rollup_batch_timeout_ms: Option<u64>,
     rollup_max_backlog: Option<usize>,
@@ -229,6 +235,8 @@ pub struct ServeConfig {
 pub struct RollupConfig {
     /// The genesis file (development, no L1).
     pub genesis: Option<PathBuf>,
+    /// The ceremony's proving key, if given.
+    pub zkey: Option<PathBuf>,
     /// Transactions per batch.
     pub max_batch_size: usize,
     /// Batch timeout, ms.
@@ -333,6 +341,10 @@ impl ServeConfig {
                     genesis: match args.rollup_genesis.clone() {
                         Some(p) => Some(p),
                         None => env_value("KILN_ROLLUP_GENESIS")?.or(file.rollup_genesis.clone()),
+                    },
+                    zkey: match args.rollup_zkey.clone() {
+                        Some(p) => Some(p),
+                        None => env_value("KILN_ROLLUP_ZKEY")?.or(file.rollup_zkey.clone()),
                     },
                     max_batch_size: pick!(rollup_max_batch_size, "KILN_ROLLUP_MAX_BATCH_SIZE", 16),
                     batch_timeout_ms: pick!(

@@ -76,12 +76,19 @@ fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ServeError + '_ 
     }
 }
 
+/// The rollup, opened: its routes' state, and what its prover starts from.
+struct OpenRollup {
+    routes: crate::api::rollup::Rollup,
+    base: kiln_rollup::ledger::Ledger,
+    closed: tokio::sync::mpsc::UnboundedReceiver<kiln_rollup::batch::Batch>,
+}
+
 /// Opens the rollup in the data dir's `rollup/` (replaying its log) and starts its batch
-/// builder and batch timer.
-async fn start_rollup(
+/// timer; its prover starts once the appliance's state exists.
+async fn open_rollup(
     rc: &crate::config::RollupConfig,
     dirs: &DataDirs,
-) -> Result<crate::api::rollup::Rollup, ServeError> {
+) -> Result<OpenRollup, ServeError> {
     let path = rc
         .genesis
         .as_ref()
@@ -92,21 +99,18 @@ async fn start_rollup(
         batch_timeout: Duration::from_millis(rc.batch_timeout_ms),
         max_backlog: rc.max_backlog,
     };
-    let (closed_tx, closed_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (closed_tx, closed) = tokio::sync::mpsc::unbounded_channel();
     let (sequencer, base) =
         kiln_sequencer::Sequencer::open(&dirs.root.join("rollup"), &text, settings, closed_tx)
             .await
             .map_err(|e| ServeError::Rollup(format!("{}: {e}", path.display())))?;
-    tokio::spawn(kiln_sequencer::builder::run(
-        sequencer.pool().clone(),
-        base,
-        rc.max_batch_size,
-        closed_rx,
-        None,
-    ));
     tokio::spawn(sequencer.clone().run_timer());
     tracing::info!(target: crate::TARGET, chain_id = sequencer.chain_id(), batch_size = rc.max_batch_size, "rollup running");
-    Ok(crate::api::rollup::Rollup::new(sequencer, rc.rate_limit))
+    Ok(OpenRollup {
+        routes: crate::api::rollup::Rollup::new(sequencer, rc.rate_limit),
+        base,
+        closed,
+    })
 }
 
 /// Runs the daemon until SIGINT/SIGTERM.
@@ -173,9 +177,16 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         cfg.precompute_bytes,
         &cfg.data_dir.join("calibration.json"),
     )?;
-    let rollup = match &cfg.rollup {
-        Some(rc) => Some(start_rollup(rc, &dirs).await?),
-        None => None,
+    let (rollup, rollup_prover) = match &cfg.rollup {
+        Some(rc) => {
+            let r = open_rollup(rc, &dirs).await?;
+            let sequencer = r.routes.sequencer.clone();
+            (
+                Some(r.routes),
+                Some((sequencer, r.base, r.closed, rc.clone())),
+            )
+        }
+        None => (None, None),
     };
     let state = Arc::new(AppState {
         rollup,
@@ -215,6 +226,10 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     );
     for q in queued {
         state.queue.push(q);
+    }
+
+    if let Some((sequencer, base, closed, rc)) = rollup_prover {
+        crate::rollup_prover::start(state.clone(), sequencer, base, closed, rc);
     }
 
     let routes = crate::api::routes(state.clone());

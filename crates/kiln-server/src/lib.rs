@@ -16,6 +16,7 @@ pub mod api;
 pub mod config;
 pub mod daemon;
 pub mod metrics;
+pub mod rollup_prover;
 pub mod secrets;
 pub mod state;
 
