@@ -125,7 +125,8 @@ fn wait_batch(s: &Server, n: u64, status: &str) -> Value {
 }
 
 #[test]
-fn circomlibjs_wallets_transact_batches_are_proven_for_snarkjs_and_bad_transactions_change_nothing() {
+fn circomlibjs_wallets_transact_batches_are_proven_for_snarkjs_and_bad_transactions_change_nothing()
+{
     let dir = TestDir::new("rollup-flow");
     let keys = Keys(wallet("keys", "5").as_array().unwrap().clone());
     let accounts: Vec<Value> = (1..=4u64)
@@ -463,4 +464,299 @@ fn hex_bytes(text: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
         .collect()
+}
+
+/// One client: transfers from `from` to `to` until `stop`, recording each answer.
+fn client(
+    base: String,
+    key: kiln_rollup::eddsa::PrivateKey,
+    from: u32,
+    to: u32,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<(String, u16)> {
+    use std::sync::atomic::Ordering;
+    let mut answers = Vec::new();
+    let nonce_of = || -> Option<u64> {
+        let r = call(
+            &base,
+            "GET",
+            &format!("/v1/rollup/accounts/{from}"),
+            None,
+            Body::None,
+            &[],
+        );
+        (r.status == 200).then(|| r.json()["nonce"].as_u64().unwrap())
+    };
+    let Some(mut nonce) = nonce_of() else {
+        return answers;
+    };
+    while !stop.load(Ordering::Relaxed) {
+        let s = kiln_rollup::wallet::transfer(&key, CHAIN, from, to, 0, 1, 1, nonce);
+        let hash = s.tx.hash_hex();
+        let req =
+            ureq::post(&format!("{base}/v1/rollup/transactions")).timeout(Duration::from_secs(10));
+        match req.send_string(&kiln_rollup::wallet::body(&s).to_string()) {
+            Ok(r) => {
+                answers.push((hash, r.status()));
+                nonce += 1;
+            }
+            Err(ureq::Error::Status(code, _)) => {
+                answers.push((hash, code));
+                if code == 503 {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+            // The server died under this request: its fate is unknown (0).
+            Err(_) => {
+                answers.push((hash, 0));
+                return answers;
+            }
+        }
+    }
+    answers
+}
+
+#[test]
+fn kill_9_under_load_keeps_every_confirmed_transaction_once_in_order() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = TestDir::new("rollup-crash");
+    let keys: Vec<_> = (0..7u64).map(kiln_rollup::wallet::key_from_seed).collect();
+    let accounts: Vec<Value> = (1..=6u32)
+        .map(|i| kiln_rollup::wallet::genesis_account(i, &keys[i as usize].public(), 0, 1_000_000))
+        .collect();
+    let genesis = dir.join("genesis.json");
+    write_json(
+        &genesis,
+        &json!({"chain_id": CHAIN, "accounts": accounts, "fee_accounts": [{"token": 0, "index": 6}]}),
+    );
+    let data = dir.join("data");
+    let g = genesis.to_str().unwrap();
+    let args = [
+        "--rollup",
+        "--rollup-genesis",
+        g,
+        "--rollup-max-batch-size",
+        "2",
+        "--rollup-batch-timeout-ms",
+        "100",
+        "--rollup-rate-limit",
+        "0",
+        "--rollup-max-backlog",
+        "64",
+    ];
+    let mut all: Vec<(String, u16)> = Vec::new();
+    let mut seed = 0x5eedu64;
+    for round in 0..5 {
+        let s = Server::start(&data, &args);
+        let stop = Arc::new(AtomicBool::new(false));
+        let clients: Vec<_> = (1..=5u32)
+            .map(|from| {
+                let (base, key, stop) = (s.base.clone(), keys[from as usize].clone(), stop.clone());
+                std::thread::spawn(move || client(base, key, from, from % 5 + 1, stop))
+            })
+            .collect();
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        std::thread::sleep(Duration::from_millis(300 + (seed >> 33) % 700));
+        s.kill9();
+        stop.store(true, Ordering::Relaxed);
+        for c in clients {
+            all.extend(c.join().unwrap());
+        }
+        eprintln!("round {round}: {} answers so far", all.len());
+    }
+    let s = Server::start(&data, &args);
+    let confirmed: Vec<&String> = all
+        .iter()
+        .filter(|(_, c)| *c == 200)
+        .map(|(h, _)| h)
+        .collect();
+    assert!(confirmed.len() >= 10, "too little load to test: {all:?}");
+    let mut positions = Vec::new();
+    for (hash, code) in &all {
+        let r = s.call(
+            "GET",
+            &format!("/v1/rollup/transactions/{hash}"),
+            None,
+            Body::None,
+        );
+        match code {
+            200 => {
+                assert_eq!(r.status, 200, "confirmed {hash} is lost");
+                positions.push(r.json()["position"].as_i64().unwrap());
+            }
+            0 => assert!(r.status == 200 || r.status == 404), // in flight at the kill
+            _ => assert_eq!(
+                r.status, 404,
+                "{hash} was refused ({code}) but is in the rollup"
+            ),
+        }
+    }
+    let mut unique = positions.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        positions.len(),
+        "a confirmed transaction appears twice"
+    );
+    // Every closed batch is built; its roots chain, and the data alone reaches the root.
+    let state = s
+        .call("GET", "/v1/rollup/state", None, Body::None)
+        .expect(200);
+    let last = state["last_batch"].as_u64().unwrap();
+    assert!(last >= 1);
+    let mut files = Vec::new();
+    let mut prev: Option<Value> = None;
+    for n in 1..=last {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let b = loop {
+            let b = s
+                .call("GET", &format!("/v1/rollup/batches/{n}"), None, Body::None)
+                .expect(200);
+            if !b["data"].is_null() {
+                break b;
+            }
+            assert!(Instant::now() < deadline, "batch {n} was never built: {b}");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        if let Some(p) = &prev {
+            assert_eq!(
+                b["old_state_root"],
+                p["new_state_root"],
+                "batch {n} does not start where {} ended",
+                n - 1
+            );
+        }
+        let f = dir.join(format!("b{n}.hex"));
+        std::fs::write(&f, b["data"].as_str().unwrap()).unwrap();
+        files.push(f.to_str().unwrap().to_string());
+        prev = Some(b);
+    }
+    let mut a = vec![
+        "rollup",
+        "reconstruct",
+        "--json",
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ];
+    a.extend(files.iter().map(String::as_str));
+    let rebuilt: Value = serde_json::from_str(&kiln(&a).ok().stdout).unwrap();
+    assert_eq!(rebuilt["state_root"], prev.unwrap()["new_state_root"]);
+}
+
+/// The operator's path to a production key: export the batch circuit, run a phase-2
+/// ceremony on it with snarkjs (setup, then a contribution), give the key to kiln. kiln
+/// proves with it and snarkjs verifies with the ceremony's own verification key.
+#[test]
+fn a_snarkjs_ceremony_key_for_the_exported_circuit_proves_batches() {
+    let dir = TestDir::new("rollup-ceremony");
+    let r1cs = dir.join("batch1.r1cs");
+    kiln([
+        "rollup",
+        "circuit",
+        "export",
+        "--batch-size",
+        "1",
+        r1cs.to_str().unwrap(),
+    ])
+    .ok();
+    let info = R1csInfo::read(&r1cs);
+    let ptau = ptau(info.groth16_power());
+    let (z0, z1, vk) = (
+        dir.join("b0.zkey"),
+        dir.join("b1.zkey"),
+        dir.join("vk.json"),
+    );
+    snarkjs([
+        "groth16",
+        "setup",
+        r1cs.to_str().unwrap(),
+        ptau.to_str().unwrap(),
+        z0.to_str().unwrap(),
+    ])
+    .ok();
+    snarkjs([
+        "zkey",
+        "contribute",
+        z0.to_str().unwrap(),
+        z1.to_str().unwrap(),
+        "--name=operator",
+        "-e=kiln rollup ceremony test entropy",
+    ])
+    .ok();
+    snarkjs([
+        "zkey",
+        "export",
+        "verificationkey",
+        z1.to_str().unwrap(),
+        vk.to_str().unwrap(),
+    ])
+    .ok();
+
+    let keys: Vec<_> = (0..3u64).map(kiln_rollup::wallet::key_from_seed).collect();
+    let accounts: Vec<Value> = (1..=2u32)
+        .map(|i| kiln_rollup::wallet::genesis_account(i, &keys[i as usize].public(), 0, 1000))
+        .collect();
+    let genesis = dir.join("genesis.json");
+    write_json(&genesis, &json!({"chain_id": CHAIN, "accounts": accounts}));
+    let g = genesis.to_str().unwrap();
+    let zkey = z1.to_str().unwrap();
+    let data = dir.join("data");
+    // A key for another batch size is refused at start, naming the flag.
+    let wrong = kiln([
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--rollup",
+        "--rollup-genesis",
+        g,
+        "--rollup-max-batch-size",
+        "2",
+        "--rollup-zkey",
+        zkey,
+    ]);
+    assert_bad_input(&wrong, &["--rollup-zkey"]);
+    let s = Server::start(
+        &data,
+        &[
+            "--rollup",
+            "--rollup-genesis",
+            g,
+            "--rollup-max-batch-size",
+            "1",
+            "--rollup-zkey",
+            zkey,
+        ],
+    );
+    let t = kiln_rollup::wallet::transfer(&keys[1], CHAIN, 1, 2, 0, 10, 0, 0);
+    s.call(
+        "POST",
+        "/v1/rollup/transactions",
+        None,
+        Body::Json(kiln_rollup::wallet::body(&t)),
+    )
+    .expect(200);
+    let b = wait_batch(&s, 1, "proven");
+    let served_vk = s
+        .call(
+            "GET",
+            "/v1/rollup/batches/1/verification-key",
+            None,
+            Body::None,
+        )
+        .expect(200);
+    assert_eq!(
+        served_vk,
+        read_json(&vk),
+        "the served key is the ceremony's"
+    );
+    let (public, proof) = (dir.join("public.json"), dir.join("proof.json"));
+    write_json(&public, &b["public_signals"]);
+    write_json(&proof, &b["proof"]);
+    assert_snarkjs_verifies(&vk, &public, &proof);
 }

@@ -61,7 +61,9 @@ impl CliError {
             // An unknown device spec is a typo on the command line, not a device failure.
             CliError::Device(DeviceError::BadSpec { .. }) => 2,
             CliError::Prove(ProveError::Device(_)) | CliError::Device(_) => 3,
-            CliError::Serve(kiln_server::ServeError::Config(_)) => 2,
+            CliError::Serve(
+                kiln_server::ServeError::Config(_) | kiln_server::ServeError::Rollup(_),
+            ) => 2,
             CliError::Serve(_) => 3,
             _ => 2,
         }

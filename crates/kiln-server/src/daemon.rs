@@ -99,6 +99,13 @@ async fn open_rollup(
         batch_timeout: Duration::from_millis(rc.batch_timeout_ms),
         max_backlog: rc.max_backlog,
     };
+    if let Some(zkey) = rc.zkey.clone() {
+        let size = rc.max_batch_size;
+        tokio::task::spawn_blocking(move || crate::rollup_prover::check_given_key(&zkey, size))
+            .await
+            .map_err(|e| ServeError::Rollup(e.to_string()))?
+            .map_err(|e| ServeError::Rollup(format!("--rollup-zkey {e}")))?;
+    }
     let (closed_tx, closed) = tokio::sync::mpsc::unbounded_channel();
     let (sequencer, base) =
         kiln_sequencer::Sequencer::open(&dirs.root.join("rollup"), &text, settings, closed_tx)

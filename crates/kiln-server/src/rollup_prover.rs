@@ -67,20 +67,7 @@ fn prepare_key(
 ) -> Result<(PathBuf, u64, bool), String> {
     let circuit = kiln_batch_circuit::r1cs(batch_size).map_err(|e| e.to_string())?;
     let n_constraints = circuit.constraints.len() as u64;
-    let check = |path: &Path| -> Result<(), String> {
-        let zk = Zkey::<Bn254>::open(path).map_err(|e| e.to_string())?;
-        let h = zk.header();
-        if h.n_public != 1 || h.n_vars != circuit.n_wires {
-            return Err(format!(
-                "{}: a key for {} signals and {} public inputs, but the batch circuit of {batch_size} transactions has {} signals and 1 public input (export it with kiln rollup circuit export --batch-size {batch_size})",
-                path.display(),
-                h.n_vars,
-                h.n_public,
-                circuit.n_wires
-            ));
-        }
-        Ok(())
-    };
+    let check = |path: &Path| check_key(path, &circuit, batch_size);
     if let Some(path) = given {
         check(path)?;
         return Ok((path.to_path_buf(), n_constraints, false));
@@ -98,6 +85,32 @@ fn prepare_key(
         kiln_groth16::setup(&circuit, &mut rand::rngs::OsRng).map_err(|e| e.to_string())?;
     kiln_formats::zkey_write::write_zkey(&path, &contents).map_err(|e| e.to_string())?;
     Ok((path, n_constraints, true))
+}
+
+/// Checks a ceremony key given with `--rollup-zkey` against the batch circuit (before the
+/// daemon starts, so a wrong key is a start-up error).
+pub fn check_given_key(path: &Path, batch_size: usize) -> Result<(), String> {
+    let circuit = kiln_batch_circuit::r1cs(batch_size).map_err(|e| e.to_string())?;
+    check_key(path, &circuit, batch_size)
+}
+
+fn check_key(
+    path: &Path,
+    circuit: &kiln_formats::r1cs::R1cs<Bn254>,
+    batch_size: usize,
+) -> Result<(), String> {
+    let zk = Zkey::<Bn254>::open(path).map_err(|e| e.to_string())?;
+    let h = zk.header();
+    if h.n_public != 1 || h.n_vars != circuit.n_wires {
+        return Err(format!(
+            "{}: a key for {} signals and {} public inputs, but the batch circuit of {batch_size} transactions has {} signals and 1 public input (export it with kiln rollup circuit export --batch-size {batch_size})",
+            path.display(),
+            h.n_vars,
+            h.n_public,
+            circuit.n_wires
+        ));
+    }
+    Ok(())
 }
 
 /// Registers the key as a circuit of the system tenant and records it for the rollup.
@@ -313,7 +326,8 @@ async fn watch(state: Arc<AppState>, seq: Arc<Sequencer>) {
     }
 }
 
-/// Starts the rollup's proving: the key, the batch builder feeding proof jobs, the watcher.
+/// Starts the rollup's proving: the batch builder at once (batches are built while the key
+/// is being made), then the key, the proof jobs and the watcher.
 pub fn start(
     state: Arc<AppState>,
     seq: Arc<Sequencer>,
@@ -321,37 +335,33 @@ pub fn start(
     closed: mpsc::UnboundedReceiver<Batch>,
     rc: RollupConfig,
 ) {
+    let (traces_tx, mut traces) = mpsc::unbounded_channel::<BatchTrace>();
+    let hook: kiln_sequencer::builder::ProveHook = Arc::new(move |t| {
+        let _ = traces_tx.send(t);
+    });
+    tokio::spawn(kiln_sequencer::builder::run(
+        seq.pool().clone(),
+        base,
+        rc.max_batch_size,
+        closed,
+        Some(hook),
+    ));
     tokio::spawn(async move {
         let key = match install_key(&state, &seq, &rc).await {
-            Ok(k) => k,
+            Ok(k) => Some(k),
             Err(e) => {
-                tracing::error!(target: crate::TARGET, error = %e, "the rollup has no proving key: batches are built but not proven");
-                kiln_sequencer::builder::run(
-                    seq.pool().clone(),
-                    base,
-                    rc.max_batch_size,
-                    closed,
-                    None,
-                )
-                .await;
-                return;
+                tracing::error!(target: crate::TARGET, error = %e, "the rollup has no proving key: batches are built but cannot be proven");
+                None
             }
         };
-        tokio::spawn(watch(state.clone(), seq.clone()));
-        let (traces_tx, mut traces) = mpsc::unbounded_channel::<BatchTrace>();
-        let hook: kiln_sequencer::builder::ProveHook = Arc::new(move |t| {
-            let _ = traces_tx.send(t);
-        });
-        tokio::spawn(kiln_sequencer::builder::run(
-            seq.pool().clone(),
-            base,
-            rc.max_batch_size,
-            closed,
-            Some(hook),
-        ));
+        if key.is_some() {
+            tokio::spawn(watch(state.clone(), seq.clone()));
+        }
         while let Some(trace) = traces.recv().await {
             let number = trace.number;
-            if let Err(e) = submit(&state, &seq, &key, trace).await {
+            // Without a key the batch stays closed, to be proven after a restart that has one.
+            let Some(key) = &key else { continue };
+            if let Err(e) = submit(&state, &seq, key, trace).await {
                 tracing::error!(target: crate::TARGET, batch = number, error = %e, "cannot queue the batch's proof");
                 let _ = seq
                     .record_failed(number, &format!("its proof could not be queued: {e}"))
