@@ -148,6 +148,11 @@ pub struct ServeArgs {
     /// default 200].
     #[arg(long, value_name = "PER_SECOND")]
     pub rollup_rate_limit: Option<u32>,
+    /// Prove the rollup's batches on this appliance; false builds and keeps them unproven
+    /// (a sequencer-only node, and the sequencer's benchmark), so the backlog bound then
+    /// counts every confirmed transaction [env KILN_ROLLUP_PROVE; default true].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub rollup_prove: Option<bool>,
 }
 
 /// The settings file (`--config`): the flags' names with underscores, plus the admin key.
@@ -181,6 +186,7 @@ struct FileConfig {
     rollup_batch_timeout_ms: Option<u64>,
     rollup_max_backlog: Option<usize>,
     rollup_rate_limit: Option<u32>,
+    rollup_prove: Option<bool>,
 }
 
 /// Resolved settings of one `kiln serve` process.
@@ -245,6 +251,8 @@ pub struct RollupConfig {
     pub max_backlog: usize,
     /// Requests per second per client (0: no limit).
     pub rate_limit: u32,
+    /// Whether batches are proven here.
+    pub prove: bool,
 }
 
 fn env_value<T: FromStr>(name: &str) -> Result<Option<T>, ConfigError>
@@ -354,6 +362,7 @@ impl ServeConfig {
                     ),
                     max_backlog: pick!(rollup_max_backlog, "KILN_ROLLUP_MAX_BACKLOG", 4096),
                     rate_limit: pick!(rollup_rate_limit, "KILN_ROLLUP_RATE_LIMIT", 200),
+                    prove: pick!(rollup_prove, "KILN_ROLLUP_PROVE", true),
                 })
             } else {
                 None

@@ -335,6 +335,17 @@ pub fn start(
     closed: mpsc::UnboundedReceiver<Batch>,
     rc: RollupConfig,
 ) {
+    if !rc.prove {
+        tracing::info!(target: crate::TARGET, "--rollup-prove false: batches are built and kept unproven");
+        tokio::spawn(kiln_sequencer::builder::run(
+            seq.pool().clone(),
+            base,
+            rc.max_batch_size,
+            closed,
+            None,
+        ));
+        return;
+    }
     let (traces_tx, mut traces) = mpsc::unbounded_channel::<BatchTrace>();
     let hook: kiln_sequencer::builder::ProveHook = Arc::new(move |t| {
         let _ = traces_tx.send(t);
