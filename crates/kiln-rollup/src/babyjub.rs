@@ -114,6 +114,45 @@ impl Point {
     }
 }
 
+/// `Base8` multiples for 4-bit windows: entry `16·w + d` is `d·16^w·Base8` (`d` < 16,
+/// `w` < 64), affine, made once.
+fn base8_table() -> &'static [ArkPoint] {
+    static TABLE: OnceLock<Vec<ArkPoint>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut rows = Vec::with_capacity(64 * 16);
+        let mut window_base = Point::base8().to_ark().into_group();
+        for _ in 0..64 {
+            let mut multiple = ark_ec::twisted_edwards::Projective::<EdwardsConfig>::default();
+            for _ in 0..16 {
+                rows.push(multiple);
+                multiple += window_base;
+            }
+            window_base = multiple;
+        }
+        ark_ec::twisted_edwards::Projective::normalize_batch(&rows)
+    })
+}
+
+/// Whether `s·Base8 = r8 + k·a`, the EdDSA verification equation, for `s` < 2^256 given as
+/// little-endian limbs and any `k`: `s·Base8` from a fixed-base table, both sides compared
+/// in projective coordinates (no inversion, no conversion back to circomlib's form).
+pub fn eddsa_equation_holds(s: &[u64; 4], r8: &Point, k: &BigUint, a: &Point) -> bool {
+    let table = base8_table();
+    let mut left = ark_ec::twisted_edwards::Projective::<EdwardsConfig>::default();
+    for (w, digit) in s
+        .iter()
+        .flat_map(|limb| (0..16).map(move |i| ((limb >> (4 * i)) & 15) as usize))
+        .enumerate()
+    {
+        if digit != 0 {
+            left += &table[16 * w + digit];
+        }
+    }
+    let mut right = a.to_ark().mul_bigint(k.to_u64_digits());
+    right += &r8.to_ark();
+    left == right
+}
+
 /// A field element as a non-negative integer.
 pub fn to_biguint(x: &Fr) -> BigUint {
     BigUint::from_bytes_le(&x.into_bigint().to_bytes_le())

@@ -13,7 +13,7 @@ use blake_hash::digest::Digest;
 use blake_hash::Blake512;
 use num_bigint::BigUint;
 
-use crate::babyjub::{sub_order, to_biguint, Point};
+use crate::babyjub::{eddsa_equation_holds, sub_order, to_biguint, Point};
 use crate::poseidon::hash_n;
 use crate::Fr;
 
@@ -125,9 +125,7 @@ pub fn verify(msg: &Fr, sig: &Signature, a: &Point) -> bool {
         return false;
     }
     let hm = hash_n([sig.r8.x, sig.r8.y, a.x, a.y, *msg]);
-    let left = Point::base8().mul(&s);
-    let right = sig.r8.add(&a.mul(&(to_biguint(&hm) * 8u32)));
-    left == right
+    eddsa_equation_holds(&sig.s, &sig.r8, &(to_biguint(&hm) * 8u32), a)
 }
 
 #[cfg(test)]
@@ -168,5 +166,34 @@ mod tests {
         // S + subOrder is the same point but refused, as circomlibjs refuses it.
         let big = Signature::new(sig.r8, &(sig.s_value() + sub_order())).unwrap();
         assert!(!verify(&msg, &big, &a));
+    }
+
+    #[test]
+    fn the_table_equation_agrees_with_plain_point_arithmetic() {
+        // The verification equation by affine double-and-add, as circomlibjs computes it.
+        let plain = |msg: &Fr, sig: &Signature, a: &Point| {
+            let hm = hash_n([sig.r8.x, sig.r8.y, a.x, a.y, *msg]);
+            Point::base8().mul(&sig.s_value()) == sig.r8.add(&a.mul(&(to_biguint(&hm) * 8u32)))
+        };
+        for seed in 0..24u8 {
+            let prv = PrivateKey([seed.wrapping_mul(37) ^ 0x5a; 32]);
+            let a = prv.public();
+            let msg = Fr::from(u64::from(seed) * 1_000_003);
+            let sig = prv.sign(&msg);
+            let mut bad_s = sig;
+            bad_s.s[(seed % 4) as usize] ^= 1 << (seed % 61);
+            let other = PrivateKey([seed ^ 0xff; 32]).public();
+            for (m, sg, key, want) in [
+                (msg, sig, a, true),
+                (msg + Fr::from(1u64), sig, a, false),
+                (msg, bad_s, a, false),
+                (msg, sig, other, false),
+            ] {
+                assert_eq!(plain(&m, &sg, &key), want);
+                if sg.s_value() < sub_order() {
+                    assert_eq!(verify(&m, &sg, &key), want, "seed {seed}");
+                }
+            }
+        }
     }
 }
