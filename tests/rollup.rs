@@ -378,15 +378,7 @@ fn circomlibjs_wallets_transact_batches_are_proven_for_snarkjs_and_bad_transacti
         };
         files.push(f.to_str().unwrap().to_string());
     }
-    let mut args = vec![
-        "rollup",
-        "reconstruct",
-        "--json",
-        "--genesis",
-        genesis.to_str().unwrap(),
-    ];
-    args.extend(files.iter().map(String::as_str));
-    let rebuilt: Value = serde_json::from_str(&kiln(&args).ok().stdout).unwrap();
+    let rebuilt = reconstruct(&genesis, &files);
     assert_eq!(
         rebuilt["state_root_decimal"].as_str().unwrap(),
         root,
@@ -466,6 +458,43 @@ fn hex_bytes(text: &str) -> Vec<u8> {
         .collect()
 }
 
+/// Accounts 1..=`n` of token 0 holding `balance`, account i owned by kiln's wallet key
+/// `key_from_seed(i)`, written as `genesis.json` in `dir` with `fee_accounts` if given.
+/// Returns the file and the keys (index i's at i).
+fn wallet_genesis(
+    dir: &TestDir,
+    n: u32,
+    balance: u128,
+    fee_accounts: Option<Value>,
+) -> (std::path::PathBuf, Vec<kiln_rollup::eddsa::PrivateKey>) {
+    let keys: Vec<_> = (0..=u64::from(n))
+        .map(kiln_rollup::wallet::key_from_seed)
+        .collect();
+    let accounts: Vec<Value> = (1..=n)
+        .map(|i| kiln_rollup::wallet::genesis_account(i, &keys[i as usize].public(), 0, balance))
+        .collect();
+    let mut genesis = json!({"chain_id": CHAIN, "accounts": accounts});
+    if let Some(f) = fee_accounts {
+        genesis["fee_accounts"] = f;
+    }
+    let path = dir.join("genesis.json");
+    write_json(&path, &genesis);
+    (path, keys)
+}
+
+/// `kiln rollup reconstruct --json --genesis G files…`: the state it rebuilds.
+fn reconstruct(genesis: &Path, files: &[String]) -> Value {
+    let mut args = vec![
+        "rollup",
+        "reconstruct",
+        "--json",
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ];
+    args.extend(files.iter().map(String::as_str));
+    serde_json::from_str(&kiln(&args).ok().stdout).unwrap()
+}
+
 /// One client: transfers from `from` to `to` until `stop`, recording each answer.
 fn client(
     base: String,
@@ -521,15 +550,8 @@ fn kill_9_under_load_keeps_every_confirmed_transaction_once_in_order() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let dir = TestDir::new("rollup-crash");
-    let keys: Vec<_> = (0..7u64).map(kiln_rollup::wallet::key_from_seed).collect();
-    let accounts: Vec<Value> = (1..=6u32)
-        .map(|i| kiln_rollup::wallet::genesis_account(i, &keys[i as usize].public(), 0, 1_000_000))
-        .collect();
-    let genesis = dir.join("genesis.json");
-    write_json(
-        &genesis,
-        &json!({"chain_id": CHAIN, "accounts": accounts, "fee_accounts": [{"token": 0, "index": 6}]}),
-    );
+    let (genesis, keys) =
+        wallet_genesis(&dir, 6, 1_000_000, Some(json!([{"token": 0, "index": 6}])));
     let data = dir.join("data");
     let g = genesis.to_str().unwrap();
     let args = [
@@ -635,15 +657,7 @@ fn kill_9_under_load_keeps_every_confirmed_transaction_once_in_order() {
         files.push(f.to_str().unwrap().to_string());
         prev = Some(b);
     }
-    let mut a = vec![
-        "rollup",
-        "reconstruct",
-        "--json",
-        "--genesis",
-        genesis.to_str().unwrap(),
-    ];
-    a.extend(files.iter().map(String::as_str));
-    let rebuilt: Value = serde_json::from_str(&kiln(&a).ok().stdout).unwrap();
+    let rebuilt = reconstruct(&genesis, &files);
     assert_eq!(rebuilt["state_root"], prev.unwrap()["new_state_root"]);
 }
 
@@ -696,12 +710,7 @@ fn a_snarkjs_ceremony_key_for_the_exported_circuit_proves_batches() {
     ])
     .ok();
 
-    let keys: Vec<_> = (0..3u64).map(kiln_rollup::wallet::key_from_seed).collect();
-    let accounts: Vec<Value> = (1..=2u32)
-        .map(|i| kiln_rollup::wallet::genesis_account(i, &keys[i as usize].public(), 0, 1000))
-        .collect();
-    let genesis = dir.join("genesis.json");
-    write_json(&genesis, &json!({"chain_id": CHAIN, "accounts": accounts}));
+    let (genesis, keys) = wallet_genesis(&dir, 2, 1000, None);
     let g = genesis.to_str().unwrap();
     let zkey = z1.to_str().unwrap();
     let data = dir.join("data");

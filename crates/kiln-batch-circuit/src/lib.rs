@@ -176,4 +176,11 @@ mod tests {
         assert!(r1cs_with(1, true).unwrap() == r1cs_with(1, false).unwrap());
         assert_eq!(r1cs(0).unwrap_err(), CircuitError::BatchSize(0));
     }
+
+    #[test]
+    fn the_shape_counts_what_the_r1cs_holds() {
+        // The daemon checks a ceremony key against the shape, without building the R1CS.
+        let (s, r) = (shape(1).unwrap(), r1cs(1).unwrap());
+        assert_eq!((s.wires, s.constraints), (r.n_wires, r.constraints.len()));
+    }
 }

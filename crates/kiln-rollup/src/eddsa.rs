@@ -13,7 +13,7 @@ use blake_hash::digest::Digest;
 use blake_hash::Blake512;
 use num_bigint::BigUint;
 
-use crate::babyjub::{eddsa_equation_holds, sub_order, to_biguint, Point};
+use crate::babyjub::{eddsa_equation_holds, to_biguint, Point};
 use crate::poseidon::hash_n;
 use crate::Fr;
 
@@ -120,8 +120,7 @@ pub fn verify(msg: &Fr, sig: &Signature, a: &Point) -> bool {
     if !sig.r8.is_on_curve() || !a.is_on_curve() {
         return false;
     }
-    let s = sig.s_value();
-    if s >= sub_order() {
+    if ark_ff::BigInt(sig.s) >= Scalar::MODULUS {
         return false;
     }
     let hm = hash_n([sig.r8.x, sig.r8.y, a.x, a.y, *msg]);
@@ -131,6 +130,7 @@ pub fn verify(msg: &Fr, sig: &Signature, a: &Point) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::babyjub::sub_order;
 
     #[test]
     fn matches_circomlibjs_for_a_fixed_key_and_message() {

@@ -58,29 +58,29 @@ fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
-/// Finds or makes the proving key for `batch_size` (blocking: setup and hashing).
+/// Finds or makes the proving key for `batch_size` (blocking: setup and hashing). A key
+/// given with `--rollup-zkey` was checked at start ([`check_given_key`]).
 fn prepare_key(
     batch_size: usize,
     given: Option<&Path>,
     recorded: Option<KeyRecord>,
     keys_dir: &Path,
 ) -> Result<(PathBuf, u64, bool), String> {
-    let circuit = kiln_batch_circuit::r1cs(batch_size).map_err(|e| e.to_string())?;
-    let n_constraints = circuit.constraints.len() as u64;
-    let check = |path: &Path| check_key(path, &circuit, batch_size);
+    let shape = kiln_batch_circuit::shape(batch_size).map_err(|e| e.to_string())?;
+    let n_constraints = shape.constraints as u64;
     if let Some(path) = given {
-        check(path)?;
         return Ok((path.to_path_buf(), n_constraints, false));
     }
     if let Some(r) = recorded {
         let path = PathBuf::from(&r.zkey_path);
-        if path.exists() && check(&path).is_ok() {
+        if path.exists() && check_key(&path, shape.wires, batch_size).is_ok() {
             return Ok((path, n_constraints, false));
         }
     }
     std::fs::create_dir_all(keys_dir).map_err(|e| format!("{}: {e}", keys_dir.display()))?;
     let path = keys_dir.join(format!("batch-{batch_size}-dev.zkey"));
     tracing::warn!(target: crate::TARGET, batch_size, constraints = n_constraints, "making a development proving key for the batch circuit (not for production: run a ceremony on kiln rollup circuit export and give its key with --rollup-zkey)");
+    let circuit = kiln_batch_circuit::r1cs(batch_size).map_err(|e| e.to_string())?;
     let contents =
         kiln_groth16::setup(&circuit, &mut rand::rngs::OsRng).map_err(|e| e.to_string())?;
     kiln_formats::zkey_write::write_zkey(&path, &contents).map_err(|e| e.to_string())?;
@@ -88,26 +88,23 @@ fn prepare_key(
 }
 
 /// Checks a ceremony key given with `--rollup-zkey` against the batch circuit (before the
-/// daemon starts, so a wrong key is a start-up error).
+/// daemon starts, so a wrong key is a start-up error). Only the circuit's shape is needed,
+/// not its constraints.
 pub fn check_given_key(path: &Path, batch_size: usize) -> Result<(), String> {
-    let circuit = kiln_batch_circuit::r1cs(batch_size).map_err(|e| e.to_string())?;
-    check_key(path, &circuit, batch_size)
+    let shape = kiln_batch_circuit::shape(batch_size).map_err(|e| e.to_string())?;
+    check_key(path, shape.wires, batch_size)
 }
 
-fn check_key(
-    path: &Path,
-    circuit: &kiln_formats::r1cs::R1cs<Bn254>,
-    batch_size: usize,
-) -> Result<(), String> {
+/// Whether the key at `path` is for a circuit of `n_wires` signals and one public input.
+fn check_key(path: &Path, n_wires: usize, batch_size: usize) -> Result<(), String> {
     let zk = Zkey::<Bn254>::open(path).map_err(|e| e.to_string())?;
     let h = zk.header();
-    if h.n_public != 1 || h.n_vars != circuit.n_wires {
+    if h.n_public != 1 || h.n_vars != n_wires {
         return Err(format!(
-            "{}: a key for {} signals and {} public inputs, but the batch circuit of {batch_size} transactions has {} signals and 1 public input (export it with kiln rollup circuit export --batch-size {batch_size})",
+            "{}: a key for {} signals and {} public inputs, but the batch circuit of {batch_size} transactions has {n_wires} signals and 1 public input (export it with kiln rollup circuit export --batch-size {batch_size})",
             path.display(),
             h.n_vars,
             h.n_public,
-            circuit.n_wires
         ));
     }
     Ok(())
