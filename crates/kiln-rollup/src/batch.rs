@@ -5,7 +5,7 @@
 
 use crate::batchdata::{exit_leaf, exit_root, public_input, BatchData, DataError, TxRecord};
 use crate::intake::SignedTx;
-use crate::ledger::{Ledger, TxError};
+use crate::ledger::{Exit, Ledger, TxError};
 use crate::trace::{l1_slots, BatchTrace, FeeSlot, L1Op, L1Slot, Touch, TxSlot, FEE_SLOTS};
 use crate::tx::TxKind;
 use crate::Fr;
@@ -65,6 +65,39 @@ pub enum BatchError {
     },
 }
 
+/// What a batch without a proof keeps: its roots, data and public input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchRecord {
+    /// The state root before the batch.
+    pub old_root: Fr,
+    /// The state root after it.
+    pub new_root: Fr,
+    /// The root of its exit list.
+    pub exit_root: Fr,
+    /// The batch data `D` (`docs/rollup.md`).
+    pub data: Vec<u8>,
+    /// `sha256(D) mod r`.
+    pub public_input: Fr,
+}
+
+/// The number of L1 slots of a circuit of `batch_size`, if `batch` fits in it.
+fn fits(batch: &Batch, batch_size: usize) -> Result<usize, BatchError> {
+    let n_l1 = l1_slots(batch_size);
+    if batch.txs.len() > batch_size {
+        return Err(BatchError::TooManyTxs {
+            got: batch.txs.len(),
+            max: batch_size,
+        });
+    }
+    if batch.l1_ops.len() > n_l1 {
+        return Err(BatchError::TooManyL1Ops {
+            got: batch.l1_ops.len(),
+            max: n_l1,
+        });
+    }
+    Ok(n_l1)
+}
+
 fn one(mut touches: Vec<Touch>) -> Touch {
     debug_assert_eq!(touches.len(), 1);
     touches.remove(0)
@@ -77,19 +110,7 @@ impl Ledger {
         batch: &Batch,
         batch_size: usize,
     ) -> Result<BatchTrace, BatchError> {
-        let n_l1 = l1_slots(batch_size);
-        if batch.txs.len() > batch_size {
-            return Err(BatchError::TooManyTxs {
-                got: batch.txs.len(),
-                max: batch_size,
-            });
-        }
-        if batch.l1_ops.len() > n_l1 {
-            return Err(BatchError::TooManyL1Ops {
-                got: batch.l1_ops.len(),
-                max: n_l1,
-            });
-        }
+        let n_l1 = fits(batch, batch_size)?;
         let old_root = self.root();
         self.start_trace();
         let mut l1 = Vec::with_capacity(n_l1);
@@ -164,33 +185,103 @@ impl Ledger {
             });
         }
         self.stop_trace();
-        let new_root = self.root();
-        let leaves: Vec<Fr> = l1
-            .iter()
-            .map(|s| exit_leaf(s.exit.as_ref()))
-            .chain(txs.iter().map(|s| exit_leaf(s.exit.as_ref())))
-            .collect();
-        let exit_root = exit_root(&leaves);
-        let data = BatchData {
-            chain_id: self.chain_id(),
-            number: batch.number,
+        let record = self.finish_record(
+            batch.number,
             old_root,
-            new_root,
-            exit_root,
-            l1: l1.iter().map(|s| s.op.clone()).collect(),
-            fee_accounts: std::array::from_fn(|k| fees[k].index),
-            txs: txs.iter().map(|s| tx_record(s.tx.as_ref())).collect(),
-        }
-        .encode()?;
+            l1.iter().map(|s| (s.op.clone(), s.exit.as_ref())),
+            txs.iter().map(|s| (s.tx.as_ref(), s.exit.as_ref())),
+            std::array::from_fn(|k| fees[k].index),
+        )?;
         Ok(BatchTrace {
             chain_id: self.chain_id(),
             number: batch.number,
             old_root,
-            new_root,
-            exit_root,
+            new_root: record.new_root,
+            exit_root: record.exit_root,
             l1,
             txs,
             fees,
+            public_input: record.public_input,
+            data: record.data,
+        })
+    }
+
+    /// Executes `batch` like [`Self::execute_batch`] but records only what a batch without
+    /// a proof needs (roots, data, public input): no state proofs per write, and no second
+    /// signature check (the batch's transactions were checked when they were confirmed).
+    /// The state ends where [`Self::execute_batch`] leaves it.
+    pub fn record_batch(
+        &mut self,
+        batch: &Batch,
+        batch_size: usize,
+    ) -> Result<BatchRecord, BatchError> {
+        let n_l1 = fits(batch, batch_size)?;
+        let old_root = self.root();
+        let l1_exits: Vec<_> = (0..n_l1)
+            .map(|k| {
+                let op = batch.l1_ops.get(k).cloned();
+                let exit = op.as_ref().and_then(|op| self.apply_l1(op).exit().cloned());
+                (op, exit)
+            })
+            .collect();
+        let mut tx_exits = Vec::with_capacity(batch_size);
+        for slot in 0..batch_size {
+            let tx = batch.txs.get(slot);
+            let exit = match tx {
+                Some(s) => {
+                    self.apply_verified(s)
+                        .map_err(|source| BatchError::Tx { slot, source })?
+                        .exit
+                }
+                None => None,
+            };
+            tx_exits.push((tx, exit));
+        }
+        if self.pending_fees().len() > FEE_SLOTS {
+            return Err(BatchError::FeeSlots);
+        }
+        let credits = self.close_batch();
+        self.finish_record(
+            batch.number,
+            old_root,
+            l1_exits.iter().map(|(op, e)| (op.clone(), e.as_ref())),
+            tx_exits.iter().map(|(tx, e)| (*tx, e.as_ref())),
+            std::array::from_fn(|k| credits.get(k).map_or(0, |c| c.1)),
+        )
+    }
+
+    /// The new root, the exit root, the data and the public input of a batch whose slots
+    /// have been applied.
+    fn finish_record<'a>(
+        &mut self,
+        number: u64,
+        old_root: Fr,
+        l1: impl Iterator<Item = (Option<L1Op>, Option<&'a Exit>)> + Clone,
+        txs: impl Iterator<Item = (Option<&'a SignedTx>, Option<&'a Exit>)> + Clone,
+        fee_accounts: [u32; FEE_SLOTS],
+    ) -> Result<BatchRecord, BatchError> {
+        let new_root = self.root();
+        let leaves: Vec<Fr> = l1
+            .clone()
+            .map(|(_, e)| exit_leaf(e))
+            .chain(txs.clone().map(|(_, e)| exit_leaf(e)))
+            .collect();
+        let exit_root = exit_root(&leaves);
+        let data = BatchData {
+            chain_id: self.chain_id(),
+            number,
+            old_root,
+            new_root,
+            exit_root,
+            l1: l1.map(|(op, _)| op).collect(),
+            fee_accounts,
+            txs: txs.map(|(tx, _)| tx_record(tx)).collect(),
+        }
+        .encode()?;
+        Ok(BatchRecord {
+            old_root,
+            new_root,
+            exit_root,
             public_input: public_input(&data),
             data,
         })

@@ -432,7 +432,7 @@ impl Ledger {
             .accounts
             .get(&s.tx.from)
             .ok_or(TxError::UnknownSender(s.tx.from))?;
-        check_signature_with(&sender.key, s)
+        check_signature_with(&sender.key, s).map(|_| ())
     }
 
     /// What a transaction would do, or why it is refused; the ledger is not touched.
@@ -726,10 +726,12 @@ impl Ledger {
     }
 }
 
-/// Whether `s`'s signature verifies under `key` (its sender's).
-pub fn check_signature_with(key: &Point, s: &SignedTx) -> Result<(), TxError> {
-    if verify(&s.tx.message(), &s.signature, key) {
-        Ok(())
+/// Whether `s`'s signature verifies under `key` (its sender's); the signed message (the
+/// transaction's hash) when it does.
+pub fn check_signature_with(key: &Point, s: &SignedTx) -> Result<Fr, TxError> {
+    let m = s.tx.message();
+    if verify(&m, &s.signature, key) {
+        Ok(m)
     } else {
         Err(TxError::BadSignature(s.tx.from))
     }

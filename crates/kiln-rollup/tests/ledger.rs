@@ -311,6 +311,21 @@ fn a_batch_traces_every_write_and_its_data_replays_to_the_same_root() {
     let trace = base.execute_batch(&batch, 8).unwrap();
     assert_eq!(trace.new_root, pending_root);
     assert_eq!(base.root(), pending_root);
+    // Recording without a trace (a node that does not prove) keeps the same roots, data
+    // and public input, and ends in the same state (withdrawal exit included).
+    let mut untraced = genesis.clone();
+    let record = untraced.record_batch(&batch, 8).unwrap();
+    assert_eq!(
+        (record.old_root, record.new_root, record.exit_root),
+        (trace.old_root, trace.new_root, trace.exit_root)
+    );
+    // 9 exit slots make a tree of 16 leaves: two levels over the empty ones.
+    assert_ne!(record.exit_root, kiln_rollup::tree::empty_hashes()[2]);
+    assert_eq!(
+        (&record.data, record.public_input),
+        (&trace.data, trace.public_input)
+    );
+    assert_eq!(untraced.root(), pending_root);
     check_trace_chain(&trace);
     assert_eq!(trace.txs.len(), 8);
     assert_eq!(trace.l1.len(), 1);

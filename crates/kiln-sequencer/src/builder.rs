@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use kiln_rollup::batch::Batch;
+use kiln_rollup::batch::{Batch, BatchRecord};
 use kiln_rollup::ledger::Ledger;
 use kiln_rollup::trace::BatchTrace;
 use sqlx::sqlite::SqlitePool;
@@ -49,8 +49,15 @@ pub async fn run(
             replay(&mut base, &batch);
             continue;
         }
-        let trace = match base.execute_batch(&batch, batch_size) {
-            Ok(t) => t,
+        // Without a prover only the roots and data are kept: no state proof per write.
+        let built = match &prove {
+            Some(_) => base
+                .execute_batch(&batch, batch_size)
+                .map(|t| (record_of(&t), Some(t))),
+            None => base.record_batch(&batch, batch_size).map(|r| (r, None)),
+        };
+        let (record, trace) = match built {
+            Ok(b) => b,
             Err(e) => {
                 // The sequencer validated every transaction against the same rules: this is
                 // a bug, and the builder's state is no longer the batch's. Stop building.
@@ -68,21 +75,32 @@ pub async fn run(
         let stored = sqlx::query(
             "UPDATE batches SET old_root = ?, new_root = ?, exit_root = ?, public_input = ?, data = ? WHERE number = ?",
         )
-        .bind(hex(&trace.old_root))
-        .bind(hex(&trace.new_root))
-        .bind(hex(&trace.exit_root))
-        .bind(kiln_rollup::babyjub::to_biguint(&trace.public_input).to_string())
-        .bind(trace.data.clone())
+        .bind(hex(&record.old_root))
+        .bind(hex(&record.new_root))
+        .bind(hex(&record.exit_root))
+        .bind(kiln_rollup::babyjub::to_biguint(&record.public_input).to_string())
+        .bind(record.data)
         .bind(batch.number as i64)
         .execute(&pool)
         .await;
         if let Err(e) = stored {
             tracing::error!(target: TARGET, batch = batch.number, error = %e, "cannot record the built batch");
         }
-        tracing::info!(target: TARGET, batch = batch.number, txs = batch.txs.len(), root = %hex(&trace.new_root), "batch built");
-        if let Some(p) = &prove {
+        tracing::info!(target: TARGET, batch = batch.number, txs = batch.txs.len(), root = %hex(&record.new_root), "batch built");
+        if let (Some(p), Some(trace)) = (&prove, trace) {
             p(trace);
         }
+    }
+}
+
+/// The record part of a trace.
+fn record_of(t: &BatchTrace) -> BatchRecord {
+    BatchRecord {
+        old_root: t.old_root,
+        new_root: t.new_root,
+        exit_root: t.exit_root,
+        data: t.data.clone(),
+        public_input: t.public_input,
     }
 }
 

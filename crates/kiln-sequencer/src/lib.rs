@@ -483,8 +483,7 @@ impl Sequencer {
                 .map(|a| a.key)
                 .ok_or(TxError::UnknownSender(s.tx.from))?
         };
-        check_signature_with(&key, &s)?;
-        let hash = s.tx.hash_hex();
+        let hash = hex(&check_signature_with(&key, &s)?);
         let (reply, done) = oneshot::channel();
         let (batch, position) = {
             let mut g = self.lock();
