@@ -214,6 +214,22 @@ async fn install_key(
     })
 }
 
+/// The id of the proof job of batch `number` with key `key_id`: the same on every run, so a
+/// batch handed to the prover again after a crash (between its job's insert and its
+/// record) finds its job instead of queueing a second one. A UUID (version 8) made from
+/// SHA-256 of the rollup's chain id, the key and the batch number.
+fn batch_job_id(chain_id: u64, key_id: &str, number: u64) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!(
+        "kiln rollup {chain_id} key {key_id} batch {number}"
+    ));
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
 /// Turns a built batch into a proof job (or marks it failed when it has no witness).
 async fn submit(
     state: &AppState,
@@ -222,6 +238,22 @@ async fn submit(
     trace: BatchTrace,
 ) -> Result<(), String> {
     let number = trace.number;
+    let id = batch_job_id(seq.chain_id(), &key.record.id, number);
+    if state
+        .store
+        .get_job(&id)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
+        // Queued before a crash that came before its record: the job (recovered with the
+        // other queued jobs at start) is the batch's.
+        tracing::info!(target: crate::TARGET, batch = number, job = %id, "batch proof job found from before a restart");
+        return seq
+            .record_job(number, &id, &key.record.id)
+            .await
+            .map_err(|e| e.to_string());
+    }
     let values = match tokio::task::spawn_blocking(move || kiln_batch_circuit::witness(&trace))
         .await
         .map_err(|e| e.to_string())?
@@ -236,7 +268,6 @@ async fn submit(
                 .map_err(|e| e.to_string());
         }
     };
-    let id = uuid::Uuid::new_v4().to_string();
     let path = state.dirs.witness(&id);
     let (p, v) = (path.clone(), values.clone());
     tokio::task::spawn_blocking(move || kiln_formats::wtns::write_wtns::<Bn254>(&p, &v))
@@ -377,4 +408,24 @@ pub fn start(
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_job_id;
+
+    #[test]
+    fn a_batch_job_id_is_a_uuid_fixed_by_chain_key_and_batch() {
+        let id = batch_job_id(7, "key-a", 3);
+        let parsed = uuid::Uuid::parse_str(&id).unwrap();
+        assert_eq!(parsed.get_version_num(), 8);
+        assert_eq!(id, batch_job_id(7, "key-a", 3));
+        for other in [
+            batch_job_id(8, "key-a", 3),
+            batch_job_id(7, "key-b", 3),
+            batch_job_id(7, "key-a", 4),
+        ] {
+            assert_ne!(id, other);
+        }
+    }
 }
