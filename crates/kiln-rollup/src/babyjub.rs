@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use ark_ec::twisted_edwards::{Affine, TECurveConfig};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ed_on_bn254::EdwardsConfig;
-use ark_ff::{BigInteger, Field, PrimeField};
+use ark_ff::{AdditiveGroup, BigInteger, Field, PrimeField};
 use num_bigint::BigUint;
 
 use crate::Fr;
@@ -133,24 +133,115 @@ fn base8_table() -> &'static [ArkPoint] {
     })
 }
 
-/// Whether `s·Base8 = r8 + k·a`, the EdDSA verification equation, for `s` < 2^256 given as
-/// little-endian limbs and any `k`: `s·Base8` from a fixed-base table, both sides compared
-/// in projective coordinates (no inversion, no conversion back to circomlib's form).
-pub fn eddsa_equation_holds(s: &[u64; 4], r8: &Point, k: &BigUint, a: &Point) -> bool {
+type ArkProjective = ark_ec::twisted_edwards::Projective<EdwardsConfig>;
+
+/// `s·Base8` for `s` < 2^256 given as little-endian limbs, from the fixed-base table.
+fn base8_times(s: &[u64; 4]) -> ArkProjective {
     let table = base8_table();
-    let mut left = ark_ec::twisted_edwards::Projective::<EdwardsConfig>::default();
+    let mut acc = ArkProjective::default();
     for (w, digit) in s
         .iter()
         .flat_map(|limb| (0..16).map(move |i| ((limb >> (4 * i)) & 15) as usize))
         .enumerate()
     {
         if digit != 0 {
-            left += &table[16 * w + digit];
+            acc += &table[16 * w + digit];
         }
     }
+    acc
+}
+
+/// Whether `s·Base8 = r8 + k·a`, the EdDSA verification equation, for `s` < 2^256 given as
+/// little-endian limbs and any `k`: `s·Base8` from a fixed-base table, both sides compared
+/// in projective coordinates (no inversion, no conversion back to circomlib's form).
+pub fn eddsa_equation_holds(s: &[u64; 4], r8: &Point, k: &BigUint, a: &Point) -> bool {
     let mut right = a.to_ark().mul_bigint(k.to_u64_digits());
     right += &r8.to_ark();
-    left == right
+    base8_times(s) == right
+}
+
+/// Signed radix-16 digits per [`PointTable`] base.
+const TABLE_DIGITS: usize = 17;
+/// Bases of a [`PointTable`]: `P`, `2^68·P`, `2^136·P`, `2^204·P`.
+const TABLE_BASES: usize = 4;
+
+/// Precomputed multiples of one point `P` (a public key that verifies many signatures):
+/// for each base `B_j = 2^(68j)·P`, the multiples `1..=8` of `B_j`, affine. `k·P` for
+/// `k` < 2^271 then takes 68 doublings and at most 68 mixed additions (signed 4-bit digits,
+/// the four bases interleaved), against about 257 doublings and 128 additions of plain
+/// double-and-add. Group arithmetic only, so it holds for any curve point, in the
+/// subgroup or not. About 2 KB; building it costs about one plain scalar multiplication.
+#[derive(Clone, Debug)]
+pub struct PointTable {
+    /// `rows[j][m]` = `(m + 1)·B_j`.
+    rows: Vec<ArkPoint>,
+}
+
+impl PointTable {
+    /// The table of `p`.
+    pub fn new(p: &Point) -> PointTable {
+        let mut projective = Vec::with_capacity(8 * TABLE_BASES);
+        let mut base = p.to_ark().into_group();
+        for _ in 0..TABLE_BASES {
+            let mut multiple = base;
+            for _ in 0..8 {
+                projective.push(multiple);
+                multiple += base;
+            }
+            for _ in 0..4 * TABLE_DIGITS {
+                base.double_in_place();
+            }
+        }
+        PointTable {
+            rows: ArkProjective::normalize_batch(&projective),
+        }
+    }
+
+    /// `k·P` for `k` < 2^271 given as little-endian limbs.
+    fn times(&self, k: &[u64; 5]) -> ArkProjective {
+        // Signed digits d_i in [-8, 8) with k = Σ d_i·16^i (a final carry digit included).
+        let mut digits = [0i8; TABLE_BASES * TABLE_DIGITS];
+        let mut carry = 0i16;
+        for (i, d) in digits.iter_mut().enumerate() {
+            let nibble = if i < 80 {
+                ((k[i / 16] >> (4 * (i % 16))) & 15) as i16
+            } else {
+                0
+            };
+            let v = nibble + carry;
+            if v >= 8 {
+                *d = (v - 16) as i8;
+                carry = 1;
+            } else {
+                *d = v as i8;
+                carry = 0;
+            }
+        }
+        debug_assert_eq!(carry, 0, "k < 2^271 leaves no carry");
+        let mut acc = ArkProjective::default();
+        for i in (0..TABLE_DIGITS).rev() {
+            for _ in 0..4 {
+                acc.double_in_place();
+            }
+            for j in 0..TABLE_BASES {
+                let d = digits[j * TABLE_DIGITS + i];
+                if d > 0 {
+                    acc += &self.rows[8 * j + d as usize - 1];
+                } else if d < 0 {
+                    acc += &-self.rows[8 * j + (-d) as usize - 1];
+                }
+            }
+        }
+        acc
+    }
+}
+
+/// [`eddsa_equation_holds`] with the key's [`PointTable`] and `k` as little-endian limbs
+/// (`k` < 2^271).
+pub fn eddsa_equation_holds_with(s: &[u64; 4], r8: &Point, k: &[u64; 5], a: &PointTable) -> bool {
+    let mut right = a.times(k);
+    right += &r8.to_ark();
+    base8_times(s) == right
 }
 
 /// A field element as a non-negative integer.
@@ -176,6 +267,30 @@ mod tests {
         let two = b.add(&b);
         assert_eq!(two, b.mul(&BigUint::from(2u8)));
         assert_eq!(two.add(&b), b.mul_scalar(&ark_ed_on_bn254::Fr::from(3u64)));
+        // A key table multiplies as plain double-and-add does, in the subgroup or not
+        // ((0, -1) has order 2), for scalars up to the 257 bits of 8·H.
+        let torsion = b.add(&Point {
+            x: Fr::from(0u64),
+            y: -Fr::from(1u64),
+        });
+        assert!(torsion.is_on_curve() && !torsion.in_subgroup());
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for p in [b, torsion, b.mul(&BigUint::from(12345u32))] {
+            let table = PointTable::new(&p);
+            for top in [0u64, 1, 2] {
+                let k = [next(), next(), next(), next(), top];
+                let want = p.to_ark().mul_bigint(k);
+                assert_eq!(table.times(&k), want);
+                let small = [next() & 0xff, 0, 0, 0, 0];
+                assert_eq!(table.times(&small), p.to_ark().mul_bigint(small));
+            }
+        }
         // A point off the curve is told apart.
         assert!(!Point {
             x: b.x + Fr::from(1u64),

@@ -13,7 +13,9 @@ use blake_hash::digest::Digest;
 use blake_hash::Blake512;
 use num_bigint::BigUint;
 
-use crate::babyjub::{eddsa_equation_holds, to_biguint, Point};
+use crate::babyjub::{
+    eddsa_equation_holds, eddsa_equation_holds_with, to_biguint, Point, PointTable,
+};
 use crate::poseidon::hash_n;
 use crate::Fr;
 
@@ -127,6 +129,26 @@ pub fn verify(msg: &Fr, sig: &Signature, a: &Point) -> bool {
     eddsa_equation_holds(&sig.s, &sig.r8, &(to_biguint(&hm) * 8u32), a)
 }
 
+/// [`verify`] with a precomputed [`PointTable`] of the public key `a` (which must be the
+/// table's point): the same answer, about a third of the curve arithmetic. For keys that
+/// verify many signatures, such as a sequencer's active senders.
+pub fn verify_with_table(msg: &Fr, sig: &Signature, a: &Point, table: &PointTable) -> bool {
+    if !sig.r8.is_on_curve() || !a.is_on_curve() {
+        return false;
+    }
+    if ark_ff::BigInt(sig.s) >= Scalar::MODULUS {
+        return false;
+    }
+    let h = hash_n([sig.r8.x, sig.r8.y, a.x, a.y, *msg]).into_bigint().0;
+    // k = 8·h as five little-endian limbs.
+    let mut k = [0u64; 5];
+    for i in 0..4 {
+        k[i] |= h[i] << 3;
+        k[i + 1] = h[i] >> 61;
+    }
+    eddsa_equation_holds_with(&sig.s, &sig.r8, &k, table)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +214,12 @@ mod tests {
                 assert_eq!(plain(&m, &sg, &key), want);
                 if sg.s_value() < sub_order() {
                     assert_eq!(verify(&m, &sg, &key), want, "seed {seed}");
+                    let table = PointTable::new(&key);
+                    assert_eq!(
+                        verify_with_table(&m, &sg, &key, &table),
+                        want,
+                        "seed {seed}"
+                    );
                 }
             }
         }

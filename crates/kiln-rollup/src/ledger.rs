@@ -22,7 +22,8 @@ use serde::Deserialize;
 use crate::account::Account;
 use crate::amount::{UnencodableError, AMOUNT, FEE};
 use crate::babyjub::Point;
-use crate::eddsa::verify;
+use crate::babyjub::PointTable;
+use crate::eddsa::{verify, verify_with_table};
 use crate::intake::SignedTx;
 use crate::trace::{L1Op, Touch, FEE_SLOTS};
 use crate::tree::{check_index, IndexError, StateProof, StateTree};
@@ -729,8 +730,21 @@ impl Ledger {
 /// Whether `s`'s signature verifies under `key` (its sender's); the signed message (the
 /// transaction's hash) when it does.
 pub fn check_signature_with(key: &Point, s: &SignedTx) -> Result<Fr, TxError> {
+    check_signature_with_table(key, None, s)
+}
+
+/// [`check_signature_with`], using the key's precomputed [`PointTable`] when given.
+pub fn check_signature_with_table(
+    key: &Point,
+    table: Option<&PointTable>,
+    s: &SignedTx,
+) -> Result<Fr, TxError> {
     let m = s.tx.message();
-    if verify(&m, &s.signature, key) {
+    let valid = match table {
+        Some(t) => verify_with_table(&m, &s.signature, key, t),
+        None => verify(&m, &s.signature, key),
+    };
+    if valid {
         Ok(m)
     } else {
         Err(TxError::BadSignature(s.tx.from))

@@ -4,6 +4,7 @@
 //! - [`log`]: the durable log (SQLite, group commit).
 //! - [`l1json`]: L1 operations as the log and the L1 queue store them.
 //! - [`records`]: proving keys, proof jobs and proofs of closed batches.
+//! - [`keytables`]: precomputed tables of senders' keys for faster verification.
 //! - [`builder`]: closed batches executed on the state they started from, recorded for the
 //!   batch circuit and handed to the prover.
 //!
@@ -14,6 +15,7 @@
 //! [`SubmitError::Busy`] rather than confirmed beyond what the appliance can prove.
 
 pub mod builder;
+pub mod keytables;
 pub mod l1json;
 pub mod log;
 pub mod records;
@@ -31,7 +33,7 @@ use tokio::sync::{mpsc, oneshot};
 use kiln_rollup::account::Account;
 use kiln_rollup::batch::Batch;
 use kiln_rollup::intake::{parse_tx, SignedTx};
-use kiln_rollup::ledger::{check_signature_with, Genesis, GenesisError, Ledger, TxError};
+use kiln_rollup::ledger::{check_signature_with_table, Genesis, GenesisError, Ledger, TxError};
 use kiln_rollup::trace::{l1_slots, L1Op};
 use kiln_rollup::tree::StateProof;
 use kiln_rollup::wallet;
@@ -150,6 +152,7 @@ impl Inner {
 /// The sequencer.
 pub struct Sequencer {
     inner: Mutex<Inner>,
+    key_tables: keytables::KeyTables,
     log: LogWriter,
     pool: SqlitePool,
     settings: Settings,
@@ -374,6 +377,7 @@ impl Sequencer {
         Ok((
             Arc::new(Sequencer {
                 inner: Mutex::new(inner),
+                key_tables: keytables::KeyTables::default(),
                 log,
                 pool,
                 settings,
@@ -483,7 +487,8 @@ impl Sequencer {
                 .map(|a| a.key)
                 .ok_or(TxError::UnknownSender(s.tx.from))?
         };
-        let hash = hex(&check_signature_with(&key, &s)?);
+        let table = self.key_tables.get(s.tx.from, &key);
+        let hash = hex(&check_signature_with_table(&key, table.as_deref(), &s)?);
         let (reply, done) = oneshot::channel();
         let (batch, position) = {
             let mut g = self.lock();
