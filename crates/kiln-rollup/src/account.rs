@@ -24,13 +24,18 @@ pub struct Account {
 impl Account {
     /// The account's leaf in the state tree.
     pub fn leaf(&self) -> Fr {
-        hash_n([
+        hash_n(self.leaf_inputs())
+    }
+
+    /// What [`Self::leaf`] hashes: `(token, nonce, balance, Ax, Ay, ethAddress)`.
+    pub fn leaf_inputs(&self) -> [Fr; 6] {
+        [
             Fr::from(self.token),
             Fr::from(self.nonce),
             Fr::from(self.balance),
             self.key.x,
             self.key.y,
             self.eth_address,
-        ])
+        ]
     }
 }

@@ -25,6 +25,7 @@ use crate::babyjub::Point;
 use crate::babyjub::PointTable;
 use crate::eddsa::{verify, verify_with_table};
 use crate::intake::SignedTx;
+use crate::poseidon::hash_many;
 use crate::trace::{L1Op, Touch, FEE_SLOTS};
 use crate::tree::{check_index, IndexError, StateProof, StateTree};
 use crate::tx::TxKind;
@@ -360,12 +361,20 @@ impl Ledger {
 
     /// Brings the tree's leaves up to date with the accounts.
     fn sync(&mut self) {
-        for index in std::mem::take(&mut self.dirty) {
-            let leaf = self
-                .accounts
-                .get(&index)
-                .map_or(Fr::from(0u64), Account::leaf);
+        let dirty = std::mem::take(&mut self.dirty);
+        // The changed accounts' leaves are hashed together; emptied ones are 0.
+        let (live, empty): (Vec<u32>, Vec<u32>) = dirty
+            .into_iter()
+            .partition(|index| self.accounts.contains_key(index));
+        let inputs: Vec<[Fr; 6]> = live
+            .iter()
+            .map(|index| self.accounts[index].leaf_inputs())
+            .collect();
+        for (index, leaf) in live.into_iter().zip(hash_many(&inputs)) {
             self.tree.set_leaf(index, leaf);
+        }
+        for index in empty {
+            self.tree.set_leaf(index, Fr::from(0u64));
         }
     }
 

@@ -3,6 +3,8 @@
 //! and check state proofs without any kiln code.
 //!
 //! - [`poseidon`]: circomlib's Poseidon hash `H(x1, …, xn)`.
+//! - `poseidon_lanes`: eight Poseidon hashes at once with AVX-512 IFMA, behind
+//!   [`poseidon::hash_many`].
 //! - [`babyjub`]: BabyJubJub points in circomlib's coordinates (a = 168700, d = 168696).
 //! - [`eddsa`]: EdDSA-Poseidon keys, signatures and verification as circomlibjs makes them.
 //! - [`amount`]: amounts and fees as decimal floats, as the batch data carries them.
@@ -27,6 +29,7 @@ pub mod eddsa;
 pub mod intake;
 pub mod ledger;
 pub mod poseidon;
+mod poseidon_lanes;
 pub mod trace;
 pub mod tree;
 pub mod tx;

@@ -22,6 +22,7 @@
 use std::sync::OnceLock;
 
 use ark_ff::{Field, One, Zero};
+use kiln_algebra::fr_lanes::{FrLanes, Ifma};
 use light_poseidon::parameters::bn254_x5::get_poseidon_parameters;
 
 use crate::Fr;
@@ -30,7 +31,7 @@ use crate::Fr;
 pub const MAX_INPUTS: usize = 12;
 
 /// The widest state.
-const MAX_WIDTH: usize = MAX_INPUTS + 1;
+pub(crate) const MAX_WIDTH: usize = MAX_INPUTS + 1;
 
 /// A hash of a number of inputs the parameters do not cover.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -38,30 +39,30 @@ const MAX_WIDTH: usize = MAX_INPUTS + 1;
 pub struct ArityError(pub usize);
 
 /// A partial round's sparse matrix `[[a00, v], [w, I]]`.
-struct Sparse {
+pub(crate) struct Sparse {
     /// The first row, `a00` then `v` (t entries).
-    row: Vec<Fr>,
+    pub(crate) row: Vec<Fr>,
     /// The first column below `a00` (t - 1 entries).
-    col: Vec<Fr>,
+    pub(crate) col: Vec<Fr>,
 }
 
 /// The rewritten round schedule of one width.
-struct Schedule {
+pub(crate) struct Schedule {
     /// The state's width `t`.
-    t: usize,
+    pub(crate) t: usize,
     /// The MDS matrix, row-major.
-    mds: Vec<Fr>,
+    pub(crate) mds: Vec<Fr>,
     /// The constants of the first half of the full rounds, `t` per round.
-    first_full: Vec<Fr>,
+    pub(crate) first_full: Vec<Fr>,
     /// Each partial round's scalar constant (added to element 0).
-    partial_constants: Vec<Fr>,
+    pub(crate) partial_constants: Vec<Fr>,
     /// Each partial round's sparse matrix.
-    partial_matrices: Vec<Sparse>,
+    pub(crate) partial_matrices: Vec<Sparse>,
     /// `X` of the `diag(1, X)` that ends the partial rounds, row-major `(t-1)²`.
-    end: Vec<Fr>,
+    pub(crate) end: Vec<Fr>,
     /// The constants of the second half of the full rounds (the first with the carried
     /// rest of the partial rounds' constants).
-    last_full: Vec<Fr>,
+    pub(crate) last_full: Vec<Fr>,
 }
 
 type Matrix = Vec<Vec<Fr>>;
@@ -175,7 +176,7 @@ impl Schedule {
     }
 
     /// The schedule of width `t` (2 to 13), derived once.
-    fn of(t: usize) -> &'static Schedule {
+    pub(crate) fn of(t: usize) -> &'static Schedule {
         static SCHEDULES: [OnceLock<Schedule>; MAX_WIDTH + 1] =
             [const { OnceLock::new() }; MAX_WIDTH + 1];
         SCHEDULES[t].get_or_init(|| Schedule::derive(t))
@@ -269,6 +270,24 @@ pub fn hash_n<const N: usize>(inputs: [Fr; N]) -> Fr {
     Schedule::of(N + 1).hash(&inputs)
 }
 
+/// `H(x)` for each `x` in `inputs` (many hashes of the same arity, such as one level of the
+/// state tree or a batch's leaves), in order.
+///
+/// Eight hashes at a time with AVX-512 IFMA where the CPU has it (`poseidon_lanes`), one at
+/// a time otherwise; the results are the same.
+pub fn hash_many<const N: usize>(inputs: &[[Fr; N]]) -> Vec<Fr> {
+    hash_many_with(FrLanes::available(), inputs)
+}
+
+/// [`hash_many`] on the vector path if given a token, else on the scalar one.
+fn hash_many_with<const N: usize>(lanes: Option<Ifma>, inputs: &[[Fr; N]]) -> Vec<Fr> {
+    const { assert!(N >= 1 && N <= MAX_INPUTS) };
+    match lanes {
+        Some(ifma) => crate::poseidon_lanes::hash_many(ifma, inputs),
+        None => inputs.iter().map(|x| hash_n(*x)).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,5 +326,123 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// `count` random inputs of arity `N` (the first all zero, the second all −1 if any).
+    fn random_inputs<const N: usize>(rng: &mut impl rand::Rng, count: usize) -> Vec<[Fr; N]> {
+        (0..count)
+            .map(|i| match i {
+                0 => [Fr::zero(); N],
+                1 => [-Fr::one(); N],
+                _ => std::array::from_fn(|_| Fr::rand(rng)),
+            })
+            .collect()
+    }
+
+    /// `hash_many` (whichever path this CPU takes) and the scalar path against `hash_n`.
+    fn check_many<const N: usize>(rng: &mut impl rand::Rng) {
+        for count in [0, 1, 7, 8, 9, 17, 64] {
+            let inputs = random_inputs::<N>(rng, count);
+            let want: Vec<Fr> = inputs.iter().map(|x| hash_n(*x)).collect();
+            assert_eq!(hash_many(&inputs), want, "{N} inputs, {count} hashes");
+            assert_eq!(
+                hash_many_with(None, &inputs),
+                want,
+                "scalar path, {N} inputs, {count} hashes"
+            );
+            if let Some(ifma) = FrLanes::available() {
+                assert_eq!(
+                    hash_many_with(Some(ifma), &inputs),
+                    want,
+                    "vector path, {N} inputs, {count} hashes"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hash_many_agrees_with_hash_n_for_every_arity() {
+        if FrLanes::available().is_none() {
+            eprintln!("no AVX-512 IFMA on this CPU: only the scalar path is checked");
+        }
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
+        check_many::<1>(&mut rng);
+        check_many::<2>(&mut rng);
+        check_many::<3>(&mut rng);
+        check_many::<4>(&mut rng);
+        check_many::<5>(&mut rng);
+        check_many::<6>(&mut rng);
+        check_many::<7>(&mut rng);
+        check_many::<8>(&mut rng);
+        check_many::<9>(&mut rng);
+        check_many::<10>(&mut rng);
+        check_many::<11>(&mut rng);
+        check_many::<12>(&mut rng);
+    }
+
+    #[test]
+    fn hash_many_known_value_of_circomlibjs() {
+        // circomlibjs 0.1.7: poseidon([1, 2]), in every lane position of a group and on
+        // both paths.
+        let want = Fr::from_str(
+            "7853200120776062878684798364095072458815029376092732009249414926327459813530",
+        )
+        .unwrap();
+        let inputs = vec![[Fr::from(1u64), Fr::from(2u64)]; 9];
+        assert_eq!(hash_many(&inputs), vec![want; 9]);
+        assert_eq!(hash_many_with(None, &inputs), vec![want; 9]);
+        if let Some(ifma) = FrLanes::available() {
+            assert_eq!(hash_many_with(Some(ifma), &inputs), vec![want; 9]);
+        }
+    }
+
+    #[test]
+    fn hash_many_scalar_fallback_agrees_with_hash_n() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let inputs = random_inputs::<4>(&mut rng, 13);
+        let want: Vec<Fr> = inputs.iter().map(|x| hash_n(*x)).collect();
+        assert_eq!(hash_many_with(None, &inputs), want);
+        assert!(hash_many_with::<4>(None, &[]).is_empty());
+    }
+
+    /// Time per hash of scalar `hash_n` and of `hash_many` for `N` inputs.
+    fn time_hashes<const N: usize>() {
+        use std::time::Instant;
+        const COUNT: usize = 1024;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+        let inputs = random_inputs::<N>(&mut rng, COUNT);
+        let scalar_us = |f: &dyn Fn() -> Vec<Fr>| {
+            let _ = f(); // warm up (schedules, caches)
+            let start = Instant::now();
+            let mut out = Vec::new();
+            for _ in 0..3 {
+                out = std::hint::black_box(f());
+            }
+            (
+                start.elapsed().as_secs_f64() * 1e6 / (3 * COUNT) as f64,
+                out,
+            )
+        };
+        let (scalar, a) = scalar_us(&|| inputs.iter().map(|x| hash_n(*x)).collect());
+        let (many, b) = scalar_us(&|| hash_many(&inputs));
+        assert_eq!(a, b);
+        let path = if FrLanes::available().is_some() {
+            "lanes"
+        } else {
+            "scalar fallback"
+        };
+        println!(
+            "{N} inputs: hash_n {scalar:.2} µs/hash, hash_many ({path}) {many:.2} µs/hash, \
+             {:.2}x",
+            scalar / many
+        );
+    }
+
+    #[test]
+    #[ignore = "timing; run with --release -- --ignored --nocapture"]
+    fn hash_many_speed() {
+        time_hashes::<4>();
+        time_hashes::<6>();
+        time_hashes::<8>();
     }
 }

@@ -10,7 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
-use crate::poseidon::hash_n;
+use crate::poseidon::{hash_many, hash_n};
 use crate::Fr;
 
 /// Levels above the leaves.
@@ -92,10 +92,12 @@ impl StateTree {
         let mut positions: BTreeSet<u32> = std::mem::take(&mut self.dirty);
         for level in 1..=DEPTH {
             let parents: BTreeSet<u32> = positions.iter().map(|p| p >> 2).collect();
-            for &parent in &parents {
-                let c: [Fr; 4] =
-                    std::array::from_fn(|j| self.node(level - 1, parent * 4 + j as u32));
-                let h = hash_n(c);
+            // One level's nodes are independent: hashed together.
+            let children: Vec<[Fr; 4]> = parents
+                .iter()
+                .map(|parent| std::array::from_fn(|j| self.node(level - 1, parent * 4 + j as u32)))
+                .collect();
+            for (&parent, h) in parents.iter().zip(hash_many(&children)) {
                 if h == empty_hashes()[level] {
                     self.levels[level].remove(&parent);
                 } else {
