@@ -119,34 +119,62 @@ impl Signature {
 /// Whether `sig` is a valid signature of `msg` under the public key `a` (circomlibjs
 /// `eddsa.verifyPoseidon`).
 pub fn verify(msg: &Fr, sig: &Signature, a: &Point) -> bool {
-    if !sig.r8.is_on_curve() || !a.is_on_curve() {
-        return false;
-    }
-    if ark_ff::BigInt(sig.s) >= Scalar::MODULUS {
-        return false;
-    }
-    let hm = hash_n([sig.r8.x, sig.r8.y, a.x, a.y, *msg]);
-    eddsa_equation_holds(&sig.s, &sig.r8, &(to_biguint(&hm) * 8u32), a)
+    verify_challenge(&hash_n(challenge_inputs(msg, sig, a)), sig, a, None)
 }
 
 /// [`verify`] with a precomputed [`PointTable`] of the public key `a` (which must be the
 /// table's point): the same answer, about a third of the curve arithmetic. For keys that
 /// verify many signatures, such as a sequencer's active senders.
 pub fn verify_with_table(msg: &Fr, sig: &Signature, a: &Point, table: &PointTable) -> bool {
+    verify_challenge(&hash_n(challenge_inputs(msg, sig, a)), sig, a, Some(table))
+}
+
+/// What the challenge `H(R8x, R8y, Ax, Ay, m)` hashes.
+pub fn challenge_inputs(msg: &Fr, sig: &Signature, a: &Point) -> [Fr; 5] {
+    [sig.r8.x, sig.r8.y, a.x, a.y, *msg]
+}
+
+/// The rest of [`verify`] once the challenge `h` = `H(challenge_inputs(m, sig, a))` is
+/// known: both points on the curve, `S` below the subgroup order, and the equation
+/// `S·Base8 = R8 + 8h·A` (with `a`'s table when given, which must be `a`'s).
+pub fn verify_challenge(h: &Fr, sig: &Signature, a: &Point, table: Option<&PointTable>) -> bool {
     if !sig.r8.is_on_curve() || !a.is_on_curve() {
         return false;
     }
     if ark_ff::BigInt(sig.s) >= Scalar::MODULUS {
         return false;
     }
-    let h = hash_n([sig.r8.x, sig.r8.y, a.x, a.y, *msg]).into_bigint().0;
-    // k = 8·h as five little-endian limbs.
-    let mut k = [0u64; 5];
-    for i in 0..4 {
-        k[i] |= h[i] << 3;
-        k[i + 1] = h[i] >> 61;
+    match table {
+        Some(t) => {
+            let h = h.into_bigint().0;
+            // k = 8·h as five little-endian limbs.
+            let mut k = [0u64; 5];
+            for i in 0..4 {
+                k[i] |= h[i] << 3;
+                k[i + 1] = h[i] >> 61;
+            }
+            eddsa_equation_holds_with(&sig.s, &sig.r8, &k, t)
+        }
+        None => eddsa_equation_holds(&sig.s, &sig.r8, &(to_biguint(h) * 8u32), a),
     }
-    eddsa_equation_holds_with(&sig.s, &sig.r8, &k, table)
+}
+
+/// One signature to check in [`verify_many`]: the message, the signature, the public key
+/// and, optionally, the key's table.
+pub type VerifyItem<'a> = (Fr, &'a Signature, &'a Point, Option<&'a PointTable>);
+
+/// [`verify`] of many signatures, their challenges hashed together
+/// ([`crate::poseidon::hash_many`]); one answer per item, in order.
+pub fn verify_many(items: &[VerifyItem<'_>]) -> Vec<bool> {
+    let inputs: Vec<[Fr; 5]> = items
+        .iter()
+        .map(|(m, sig, a, _)| challenge_inputs(m, sig, a))
+        .collect();
+    items
+        .iter()
+        .zip(crate::poseidon::hash_many(&inputs))
+        .map(|((_, sig, a, table), h)| verify_challenge(&h, sig, a, *table))
+        .collect()
 }
 
 #[cfg(test)]
@@ -218,6 +246,11 @@ mod tests {
                     assert_eq!(
                         verify_with_table(&m, &sg, &key, &table),
                         want,
+                        "seed {seed}"
+                    );
+                    assert_eq!(
+                        verify_many(&[(m, &sg, &key, Some(&table)), (m, &sg, &key, None)]),
+                        [want, want],
                         "seed {seed}"
                     );
                 }

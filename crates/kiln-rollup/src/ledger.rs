@@ -23,7 +23,7 @@ use crate::account::Account;
 use crate::amount::{UnencodableError, AMOUNT, FEE};
 use crate::babyjub::Point;
 use crate::babyjub::PointTable;
-use crate::eddsa::{verify, verify_with_table};
+use crate::eddsa::{verify, verify_many, verify_with_table, VerifyItem};
 use crate::intake::SignedTx;
 use crate::poseidon::hash_many;
 use crate::trace::{L1Op, Touch, FEE_SLOTS};
@@ -758,6 +758,37 @@ pub fn check_signature_with_table(
     } else {
         Err(TxError::BadSignature(s.tx.from))
     }
+}
+
+/// One transaction to check in [`check_signatures`]: its sender's key, the key's table if
+/// there is one, and the transaction.
+pub type SignatureCheck<'a> = (&'a Point, Option<&'a PointTable>, &'a SignedTx);
+
+/// [`check_signature_with_table`] of many transactions, their messages and challenges
+/// hashed together ([`hash_many`]); one answer per transaction, in order.
+pub fn check_signatures(items: &[SignatureCheck<'_>]) -> Vec<Result<Fr, TxError>> {
+    let inputs: Vec<[Fr; 8]> = items
+        .iter()
+        .map(|(_, _, s)| s.tx.message_inputs())
+        .collect();
+    let messages = hash_many(&inputs);
+    let checks: Vec<VerifyItem<'_>> = items
+        .iter()
+        .zip(&messages)
+        .map(|((key, table, s), m)| (*m, &s.signature, *key, *table))
+        .collect();
+    verify_many(&checks)
+        .into_iter()
+        .zip(messages)
+        .zip(items)
+        .map(|((valid, m), (_, _, s))| {
+            if valid {
+                Ok(m)
+            } else {
+                Err(TxError::BadSignature(s.tx.from))
+            }
+        })
+        .collect()
 }
 
 /// A transfer's `to` as an index (it was checked at intake to be one).

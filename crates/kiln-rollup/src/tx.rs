@@ -41,7 +41,12 @@ pub struct Tx {
 impl Tx {
     /// The signed message `m`.
     pub fn message(&self) -> Fr {
-        hash_n([
+        hash_n(self.message_inputs())
+    }
+
+    /// What the message hashes: `(chainId, type, from, to, token, amount, fee, nonce)`.
+    pub fn message_inputs(&self) -> [Fr; 8] {
+        [
             Fr::from(self.chain_id),
             Fr::from(self.kind as u64),
             Fr::from(self.from),
@@ -50,7 +55,7 @@ impl Tx {
             Fr::from(self.amount),
             Fr::from(self.fee),
             Fr::from(self.nonce),
-        ])
+        ]
     }
 
     /// The transaction's hash: `m` as `0x` and 64 hex digits.

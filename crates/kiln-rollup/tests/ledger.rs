@@ -487,3 +487,54 @@ fn intake_names_the_field_that_is_wrong() {
     assert_eq!(field_of(hex), "to");
     let _ = Point::IDENTITY;
 }
+
+#[test]
+fn signatures_checked_together_agree_with_one_at_a_time() {
+    use kiln_rollup::babyjub::PointTable;
+    use kiln_rollup::ledger::{check_signature_with, check_signatures};
+    let keys: Vec<PrivateKey> = (0..4).map(key_from_seed).collect();
+    let public: Vec<Point> = keys.iter().map(PrivateKey::public).collect();
+    let tables: Vec<PointTable> = public.iter().map(PointTable::new).collect();
+    // Eleven transactions (more than one group of eight lanes): valid ones, a tampered
+    // amount, and one checked against another account's key.
+    let mut txs: Vec<SignedTx> = (0..11u64)
+        .map(|n| {
+            transfer(
+                &keys[(n % 4) as usize],
+                CHAIN,
+                (n % 4) as u32,
+                9,
+                0,
+                5 + n as u128,
+                1,
+                n,
+            )
+        })
+        .collect();
+    txs[3].tx.amount += 1;
+    let key_of = |k: usize| {
+        if k == 6 {
+            &public[(k + 1) % 4]
+        } else {
+            &public[k % 4]
+        }
+    };
+    let items: Vec<_> = txs
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            (
+                key_of(k),
+                (k % 2 == 0).then(|| &tables[k % 4]).filter(|_| k != 6),
+                s,
+            )
+        })
+        .collect();
+    let together = check_signatures(&items);
+    for (k, s) in txs.iter().enumerate() {
+        let alone = check_signature_with(key_of(k), s);
+        assert_eq!(together[k], alone, "transaction {k}");
+        assert_eq!(alone.is_ok(), k != 3 && k != 6, "transaction {k}");
+    }
+    assert!(check_signatures(&[]).is_empty());
+}

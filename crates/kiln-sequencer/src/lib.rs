@@ -4,6 +4,7 @@
 //! - [`log`]: the durable log (SQLite, group commit).
 //! - [`l1json`]: L1 operations as the log and the L1 queue store them.
 //! - [`records`]: proving keys, proof jobs and proofs of closed batches.
+//! - [`verifier`]: signature checks of concurrent submissions, made together.
 //! - [`keytables`]: precomputed tables of senders' keys for faster verification.
 //! - [`builder`]: closed batches executed on the state they started from, recorded for the
 //!   batch circuit and handed to the prover.
@@ -19,6 +20,7 @@ pub mod keytables;
 pub mod l1json;
 pub mod log;
 pub mod records;
+pub mod verifier;
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -33,7 +35,7 @@ use tokio::sync::{mpsc, oneshot};
 use kiln_rollup::account::Account;
 use kiln_rollup::batch::Batch;
 use kiln_rollup::intake::{parse_tx, SignedTx};
-use kiln_rollup::ledger::{check_signature_with_table, Genesis, GenesisError, Ledger, TxError};
+use kiln_rollup::ledger::{Genesis, GenesisError, Ledger, TxError};
 use kiln_rollup::trace::{l1_slots, L1Op};
 use kiln_rollup::tree::StateProof;
 use kiln_rollup::wallet;
@@ -153,6 +155,7 @@ impl Inner {
 pub struct Sequencer {
     inner: Mutex<Inner>,
     key_tables: keytables::KeyTables,
+    verifier: verifier::Verifier,
     log: LogWriter,
     pool: SqlitePool,
     settings: Settings,
@@ -378,6 +381,9 @@ impl Sequencer {
             Arc::new(Sequencer {
                 inner: Mutex::new(inner),
                 key_tables: keytables::KeyTables::default(),
+                verifier: verifier::Verifier::start(
+                    std::thread::available_parallelism().map_or(1, |n| n.get()),
+                ),
                 log,
                 pool,
                 settings,
@@ -488,7 +494,12 @@ impl Sequencer {
                 .ok_or(TxError::UnknownSender(s.tx.from))?
         };
         let table = self.key_tables.get(s.tx.from, &key);
-        let hash = hex(&check_signature_with_table(&key, table.as_deref(), &s)?);
+        let (s, message) = self
+            .verifier
+            .check(key, table, s)
+            .await
+            .map_err(|e| SubmitError::Unavailable(LogError(e.to_string())))?;
+        let hash = hex(&message?);
         let (reply, done) = oneshot::channel();
         let (batch, position) = {
             let mut g = self.lock();
