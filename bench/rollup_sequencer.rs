@@ -6,6 +6,10 @@
 //! checks the sequencer makes (64 at a time, hashes eight at a time, key tables): the
 //! ceiling of a sequencer that checks signatures this way.
 //!
+//! The clients are keep-alive HTTP/1.1 connections driven from one thread by an event loop
+//! (as wrk drives its connections), each posting its transfers in order and waiting for
+//! each answer before the next.
+//!
 //! `cargo bench --bench rollup_sequencer -- [--txs N] [--clients C] [--out FILE]`
 //! (defaults 40000 transfers, 64 clients). The server runs with `--rollup-prove false` so
 //! that the batch prover does not take the cores the sequencer is measured on; the batch
@@ -97,6 +101,69 @@ fn serve(
     (child, base)
 }
 
+/// Posts each client's bodies in order over its own keep-alive connection, every client
+/// concurrently, from one thread (an event loop, as a load generator such as wrk does, so
+/// that the clients take little of the cores the server is measured on); the time from
+/// sending each transfer to its 200 response, for the confirmed ones.
+fn post_all(base: &str, bodies: Vec<Vec<String>>, refused: &AtomicUsize) -> Vec<Duration> {
+    let addr: std::net::SocketAddr = base
+        .trim_start_matches("http://")
+        .parse()
+        .expect("kiln serve's address");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async move {
+        let clients: Vec<_> = bodies
+            .into_iter()
+            .map(|mine| {
+                tokio::spawn(async move {
+                    let stream = tokio::net::TcpStream::connect(addr)
+                        .await
+                        .expect("connect to kiln serve");
+                    stream.set_nodelay(true).expect("TCP_NODELAY");
+                    let (mut sender, connection) = hyper::client::conn::handshake(stream)
+                        .await
+                        .expect("an HTTP/1.1 connection");
+                    tokio::spawn(connection);
+                    let mut lat = Vec::with_capacity(mine.len());
+                    let mut refused = 0usize;
+                    for b in mine {
+                        let request = hyper::Request::post("/v1/rollup/transactions")
+                            .header("host", addr.to_string())
+                            .header("content-type", "application/json")
+                            .body(hyper::Body::from(b))
+                            .expect("a request");
+                        let t = Instant::now();
+                        let response = sender.send_request(request).await.expect("a response");
+                        let status = response.status();
+                        let answer = hyper::body::to_bytes(response.into_body())
+                            .await
+                            .expect("a response body");
+                        if status.is_success() {
+                            lat.push(t.elapsed());
+                        } else {
+                            if refused < 3 {
+                                eprintln!("refused: {status} {}", String::from_utf8_lossy(&answer));
+                            }
+                            refused += 1;
+                        }
+                    }
+                    (lat, refused)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for c in clients {
+            let (lat, n) = c.await.expect("a client");
+            all.extend(lat);
+            refused.fetch_add(n, Ordering::Relaxed);
+        }
+        all
+    })
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = arg(&args, "--txs").map_or(40_000, |v| v.parse().expect("--txs N"));
@@ -185,43 +252,7 @@ fn main() {
     let refused = AtomicUsize::new(0);
     eprintln!("posting {total} transfers from {clients} keep-alive clients to {url} ...");
     let start = Instant::now();
-    let mut latencies: Vec<Duration> = std::thread::scope(|sc| {
-        let handles: Vec<_> = bodies
-            .iter()
-            .map(|mine| {
-                let (url, refused) = (&url, &refused);
-                sc.spawn(move || {
-                    let agent = ureq::AgentBuilder::new()
-                        .max_idle_connections_per_host(1)
-                        .build();
-                    let mut lat = Vec::with_capacity(mine.len());
-                    for b in mine {
-                        let t = Instant::now();
-                        match agent
-                            .post(url)
-                            .set("content-type", "application/json")
-                            .send_string(b)
-                        {
-                            Ok(r) => {
-                                let _ = r.into_string();
-                                lat.push(t.elapsed());
-                            }
-                            Err(e) => {
-                                if refused.fetch_add(1, Ordering::Relaxed) < 3 {
-                                    eprintln!("refused: {e}");
-                                }
-                            }
-                        }
-                    }
-                    lat
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
-    });
+    let mut latencies = post_all(&base, bodies, &refused);
     let seconds = start.elapsed().as_secs_f64();
     let _ = child.kill();
     let _ = child.wait();

@@ -50,12 +50,26 @@ pub async fn run(
             continue;
         }
         // Without a prover only the roots and data are kept: no state proof per write.
-        let built = match &prove {
-            Some(_) => base
-                .execute_batch(&batch, batch_size)
-                .map(|t| (record_of(&t), Some(t))),
-            None => base.record_batch(&batch, batch_size).map(|r| (r, None)),
+        // The hashing runs on a blocking thread, not on the workers that answer requests.
+        let traced = prove.is_some();
+        let (ledger, batch, built) = match tokio::task::spawn_blocking(move || {
+            let built = if traced {
+                base.execute_batch(&batch, batch_size)
+                    .map(|t| (record_of(&t), Some(t)))
+            } else {
+                base.record_batch(&batch, batch_size).map(|r| (r, None))
+            };
+            (base, batch, built)
+        })
+        .await
+        {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::error!(target: TARGET, error = %e, "the batch builder's worker failed; batch building stops");
+                return;
+            }
         };
+        base = ledger;
         let (record, trace) = match built {
             Ok(b) => b,
             Err(e) => {
