@@ -122,13 +122,6 @@ pub fn verify(msg: &Fr, sig: &Signature, a: &Point) -> bool {
     verify_challenge(&hash_n(challenge_inputs(msg, sig, a)), sig, a, None)
 }
 
-/// [`verify`] with a precomputed [`PointTable`] of the public key `a` (which must be the
-/// table's point): the same answer, about a third of the curve arithmetic. For keys that
-/// verify many signatures, such as a sequencer's active senders.
-pub fn verify_with_table(msg: &Fr, sig: &Signature, a: &Point, table: &PointTable) -> bool {
-    verify_challenge(&hash_n(challenge_inputs(msg, sig, a)), sig, a, Some(table))
-}
-
 /// What the challenge `H(R8x, R8y, Ax, Ay, m)` hashes.
 pub fn challenge_inputs(msg: &Fr, sig: &Signature, a: &Point) -> [Fr; 5] {
     [sig.r8.x, sig.r8.y, a.x, a.y, *msg]
@@ -136,7 +129,8 @@ pub fn challenge_inputs(msg: &Fr, sig: &Signature, a: &Point) -> [Fr; 5] {
 
 /// The rest of [`verify`] once the challenge `h` = `H(challenge_inputs(m, sig, a))` is
 /// known: both points on the curve, `S` below the subgroup order, and the equation
-/// `S·Base8 = R8 + 8h·A` (with `a`'s table when given, which must be `a`'s).
+/// `S·Base8 = R8 + 8h·A` (with `a`'s table when given, which must be `a`'s: the same
+/// answer with about a third of the curve arithmetic).
 pub fn verify_challenge(h: &Fr, sig: &Signature, a: &Point, table: Option<&PointTable>) -> bool {
     if !sig.r8.is_on_curve() || !a.is_on_curve() {
         return false;
@@ -244,7 +238,12 @@ mod tests {
                     assert_eq!(verify(&m, &sg, &key), want, "seed {seed}");
                     let table = PointTable::new(&key);
                     assert_eq!(
-                        verify_with_table(&m, &sg, &key, &table),
+                        verify_challenge(
+                            &hash_n(challenge_inputs(&m, &sg, &key)),
+                            &sg,
+                            &key,
+                            Some(&table)
+                        ),
                         want,
                         "seed {seed}"
                     );

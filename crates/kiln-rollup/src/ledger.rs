@@ -23,7 +23,7 @@ use crate::account::Account;
 use crate::amount::{UnencodableError, AMOUNT, FEE};
 use crate::babyjub::Point;
 use crate::babyjub::PointTable;
-use crate::eddsa::{verify, verify_many, verify_with_table, VerifyItem};
+use crate::eddsa::{verify, verify_many, VerifyItem};
 use crate::intake::SignedTx;
 use crate::poseidon::hash_many;
 use crate::trace::{L1Op, Touch, FEE_SLOTS};
@@ -739,20 +739,8 @@ impl Ledger {
 /// Whether `s`'s signature verifies under `key` (its sender's); the signed message (the
 /// transaction's hash) when it does.
 pub fn check_signature_with(key: &Point, s: &SignedTx) -> Result<Fr, TxError> {
-    check_signature_with_table(key, None, s)
-}
-
-/// [`check_signature_with`], using the key's precomputed [`PointTable`] when given.
-pub fn check_signature_with_table(
-    key: &Point,
-    table: Option<&PointTable>,
-    s: &SignedTx,
-) -> Result<Fr, TxError> {
     let m = s.tx.message();
-    let valid = match table {
-        Some(t) => verify_with_table(&m, &s.signature, key, t),
-        None => verify(&m, &s.signature, key),
-    };
+    let valid = verify(&m, &s.signature, key);
     if valid {
         Ok(m)
     } else {
@@ -764,7 +752,7 @@ pub fn check_signature_with_table(
 /// there is one, and the transaction.
 pub type SignatureCheck<'a> = (&'a Point, Option<&'a PointTable>, &'a SignedTx);
 
-/// [`check_signature_with_table`] of many transactions, their messages and challenges
+/// [`check_signature_with`] of many transactions (with each key's [`PointTable`] when given), their messages and challenges
 /// hashed together ([`hash_many`]); one answer per transaction, in order.
 pub fn check_signatures(items: &[SignatureCheck<'_>]) -> Vec<Result<Fr, TxError>> {
     let inputs: Vec<[Fr; 8]> = items
