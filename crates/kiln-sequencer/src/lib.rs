@@ -154,7 +154,6 @@ impl Inner {
 /// The sequencer.
 pub struct Sequencer {
     inner: Mutex<Inner>,
-    key_tables: keytables::KeyTables,
     verifier: verifier::Verifier,
     log: LogWriter,
     pool: SqlitePool,
@@ -380,7 +379,6 @@ impl Sequencer {
         Ok((
             Arc::new(Sequencer {
                 inner: Mutex::new(inner),
-                key_tables: keytables::KeyTables::default(),
                 verifier: verifier::Verifier::start(
                     std::thread::available_parallelism().map_or(1, |n| n.get()),
                 ),
@@ -493,10 +491,9 @@ impl Sequencer {
                 .map(|a| a.key)
                 .ok_or(TxError::UnknownSender(s.tx.from))?
         };
-        let table = self.key_tables.get(s.tx.from, &key);
         let (s, message) = self
             .verifier
-            .check(key, table, s)
+            .check(key, s)
             .await
             .map_err(|e| SubmitError::Unavailable(LogError(e.to_string())))?;
         let hash = hex(&message?);

@@ -2,16 +2,18 @@
 //! core) takes every check waiting when it comes free, up to [`MAX_GROUP`], and makes them
 //! at once ([`check_signatures`]: the messages and challenges hashed eight at a time).
 //! Under load groups form by themselves; a lone submission is checked alone, at once (no
-//! timer, no added wait).
+//! timer, no added wait). The senders' key tables ([`KeyTables`]) are looked up and built
+//! here too, off the threads that answer requests.
 
 use std::sync::{mpsc, Arc, Mutex};
 
-use kiln_rollup::babyjub::{Point, PointTable};
+use kiln_rollup::babyjub::Point;
 use kiln_rollup::intake::SignedTx;
 use kiln_rollup::ledger::{check_signatures, TxError};
 use kiln_rollup::Fr;
 use tokio::sync::oneshot;
 
+use crate::keytables::KeyTables;
 use crate::TARGET;
 
 /// Most checks made together.
@@ -22,7 +24,6 @@ pub type Checked = (SignedTx, Result<Fr, TxError>);
 
 struct Job {
     key: Point,
-    table: Option<Arc<PointTable>>,
     tx: SignedTx,
     reply: oneshot::Sender<Checked>,
 }
@@ -42,11 +43,12 @@ impl Verifier {
     pub fn start(workers: usize) -> Verifier {
         let (queue, jobs) = mpsc::channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
+        let tables = Arc::new(KeyTables::default());
         for n in 0..workers.max(1) {
-            let jobs = jobs.clone();
+            let (jobs, tables) = (jobs.clone(), tables.clone());
             let spawned = std::thread::Builder::new()
                 .name(format!("kiln-sigcheck-{n}"))
-                .spawn(move || work(&jobs));
+                .spawn(move || work(&jobs, &tables));
             if let Err(e) = spawned {
                 tracing::error!(target: TARGET, error = %e, "cannot start a signature checker thread");
             }
@@ -54,28 +56,18 @@ impl Verifier {
         Verifier { queue }
     }
 
-    /// Checks `tx`'s signature under `key` (with the key's table when given).
-    pub async fn check(
-        &self,
-        key: Point,
-        table: Option<Arc<PointTable>>,
-        tx: SignedTx,
-    ) -> Result<Checked, Stopped> {
+    /// Checks `tx`'s signature under `key`, the key of its sender.
+    pub async fn check(&self, key: Point, tx: SignedTx) -> Result<Checked, Stopped> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Job {
-                key,
-                table,
-                tx,
-                reply,
-            })
+            .send(Job { key, tx, reply })
             .map_err(|_| Stopped)?;
         answer.await.map_err(|_| Stopped)
     }
 }
 
 /// A worker: waits for one check, takes every other one waiting, checks them together.
-fn work(jobs: &Mutex<mpsc::Receiver<Job>>) {
+fn work(jobs: &Mutex<mpsc::Receiver<Job>>, tables: &KeyTables) {
     loop {
         let group: Vec<Job> = {
             let Ok(rx) = jobs.lock() else { return };
@@ -89,9 +81,14 @@ fn work(jobs: &Mutex<mpsc::Receiver<Job>>) {
             }
             group
         };
+        let found: Vec<_> = group
+            .iter()
+            .map(|j| tables.get(j.tx.tx.from, &j.key))
+            .collect();
         let items: Vec<_> = group
             .iter()
-            .map(|j| (&j.key, j.table.as_deref(), &j.tx))
+            .zip(&found)
+            .map(|(j, table)| (&j.key, table.as_deref(), &j.tx))
             .collect();
         let answers = check_signatures(&items);
         for (job, answer) in group.into_iter().zip(answers) {
@@ -120,7 +117,7 @@ mod tests {
             }
             let key = keys[(n % 3) as usize].public();
             handles.push(tokio::spawn(async move {
-                let (back, answer) = v.check(key, None, tx.clone()).await.unwrap();
+                let (back, answer) = v.check(key, tx.clone()).await.unwrap();
                 assert_eq!(back, tx);
                 assert_eq!(answer.is_ok(), !bad, "transaction {n}");
                 if let Ok(m) = answer {
