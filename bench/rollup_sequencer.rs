@@ -3,8 +3,8 @@
 //! --rollup`, and the p50/p99 time from sending a transfer to its 200 "confirmed"; beside
 //! it, measured in the same run over the same transfers on every core, the machine's bare
 //! EdDSA-Poseidon verification rate one signature at a time, and the rate of the grouped
-//! checks the sequencer makes (64 at a time, hashes eight at a time, key tables): the
-//! ceiling of a sequencer that checks signatures this way.
+//! checks the sequencer makes (64 at a time, hashes and curve equations eight at a time,
+//! key tables): the ceiling of a sequencer that checks signatures this way.
 //!
 //! The clients are keep-alive HTTP/1.1 connections driven from one thread by an event loop
 //! (as wrk drives its connections), each posting its transfers in order and waiting for

@@ -85,6 +85,29 @@ impl FrLanes {
         FrLanes(unsafe { imp::splat(ifma.0, c.0) })
     }
 
+    /// Lane i holds the prepared constant `c[i]` (a table lookup that differs per lane,
+    /// with no conversion: the constants are already in the lanes' domain).
+    #[inline(always)]
+    pub fn gather(ifma: Ifma, c: [&FrConst; 8]) -> FrLanes {
+        // SAFETY: the token proves the CPU features.
+        FrLanes(unsafe { imp::gather(ifma.0, c.map(|k| &k.0)) })
+    }
+
+    /// Lane i holds `a`'s lane i where bit i of `mask` is set, else `b`'s.
+    #[inline(always)]
+    pub fn select(mask: u8, a: FrLanes, b: FrLanes) -> FrLanes {
+        // SAFETY: as in `store`.
+        FrLanes(unsafe { imp::select(mask, a.0, b.0) })
+    }
+
+    /// `−self` in the lanes whose bit of `mask` is set, `self` in the others.
+    #[inline(always)]
+    pub fn negate_where(self, mask: u8) -> FrLanes {
+        // SAFETY: as in `store`.
+        let zero = FrLanes(unsafe { imp::zero_like(self.0) });
+        FrLanes::select(mask, zero - self, self)
+    }
+
     /// The eight elements, canonical (exactly arkworks' values).
     #[inline(always)]
     pub fn store(self) -> [Fr; 8] {
@@ -211,6 +234,46 @@ mod imp {
     #[target_feature(enable = "avx512f,avx512ifma")]
     pub(super) unsafe fn splat(_: Token, c: [u64; 5]) -> Lanes {
         V8::splat(c)
+    }
+
+    /// # Safety
+    /// The CPU has AVX-512 IFMA.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    pub(super) unsafe fn gather(_: Token, c: [&[u64; 5]; 8]) -> Lanes {
+        use std::arch::x86_64::_mm512_set_epi64;
+        // Each constant is < p with normalized 52-bit limbs, as every lane's value may be.
+        V8::new(std::array::from_fn(|k| {
+            _mm512_set_epi64(
+                c[7][k] as i64,
+                c[6][k] as i64,
+                c[5][k] as i64,
+                c[4][k] as i64,
+                c[3][k] as i64,
+                c[2][k] as i64,
+                c[1][k] as i64,
+                c[0][k] as i64,
+            )
+        }))
+    }
+
+    /// # Safety
+    /// The CPU has AVX-512 IFMA.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    pub(super) unsafe fn select(mask: u8, a: Lanes, b: Lanes) -> Lanes {
+        use std::arch::x86_64::_mm512_mask_blend_epi64;
+        V8::new(std::array::from_fn(|k| {
+            _mm512_mask_blend_epi64(mask, b.0[k], a.0[k])
+        }))
+    }
+
+    /// # Safety
+    /// The CPU has AVX-512 IFMA.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    pub(super) unsafe fn zero_like(_: Lanes) -> Lanes {
+        V8::splat([0; 5])
     }
 
     /// # Safety
@@ -378,6 +441,24 @@ mod imp {
 
     /// # Safety
     /// Uninhabited input.
+    pub(super) unsafe fn gather(t: Token, _: [&[u64; 5]; 8]) -> Lanes {
+        match t {}
+    }
+
+    /// # Safety
+    /// Uninhabited input.
+    pub(super) unsafe fn select(_: u8, a: Lanes, _: Lanes) -> Lanes {
+        match a {}
+    }
+
+    /// # Safety
+    /// Uninhabited input.
+    pub(super) unsafe fn zero_like(a: Lanes) -> Lanes {
+        match a {}
+    }
+
+    /// # Safety
+    /// Uninhabited input.
     pub(super) unsafe fn add(a: Lanes, _: Lanes) -> Lanes {
         match a {}
     }
@@ -482,6 +563,22 @@ mod tests {
                 assert_eq!(FrLanes::splat_const(ifma, k).store(), [c; 8], "splat_const");
                 assert_eq!(va.mul_const(&k).store(), a.map(|x| x * c), "mul_const");
                 assert_eq!(va.add_const(&k).store(), a.map(|x| x + c), "add_const");
+            }
+            let consts = a.map(FrConst::new);
+            let gathered = FrLanes::gather(ifma, std::array::from_fn(|i| &consts[7 - i]));
+            assert_eq!(
+                gathered.store(),
+                std::array::from_fn(|i| a[7 - i]),
+                "gather"
+            );
+            for mask in [0u8, 1, 0x80, 0xa5, 0xff] {
+                let bit = |i: usize| mask >> i & 1 == 1;
+                let neg = va.negate_where(mask).store();
+                let picked = FrLanes::select(mask, va, gathered).store();
+                for i in 0..8 {
+                    assert_eq!(neg[i], if bit(i) { -a[i] } else { a[i] }, "negate_where");
+                    assert_eq!(picked[i], if bit(i) { a[i] } else { a[7 - i] }, "select");
+                }
             }
             for b in &all {
                 let vb = FrLanes::load(ifma, *b);

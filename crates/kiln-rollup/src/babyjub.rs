@@ -12,8 +12,10 @@ use ark_ec::twisted_edwards::{Affine, TECurveConfig};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ed_on_bn254::EdwardsConfig;
 use ark_ff::{AdditiveGroup, BigInteger, Field, PrimeField};
+use kiln_algebra::fr_lanes::FrLanes;
 use num_bigint::BigUint;
 
+use crate::babyjub_lanes::Prepared;
 use crate::Fr;
 
 type ArkPoint = Affine<EdwardsConfig>;
@@ -41,6 +43,16 @@ fn sqrt_a() -> Fr {
             .sqrt()
             .unwrap_or_else(|| unreachable!("168700 is a square in BN254's Fr"));
         r.min(-r)
+    })
+}
+
+/// `1/√a`, made once.
+fn inverse_sqrt_a() -> Fr {
+    static INVERSE: OnceLock<Fr> = OnceLock::new();
+    *INVERSE.get_or_init(|| {
+        sqrt_a()
+            .inverse()
+            .unwrap_or_else(|| unreachable!("√a is not zero"))
     })
 }
 
@@ -81,7 +93,7 @@ impl Point {
     fn from_ark(p: ArkPoint) -> Point {
         match p.xy() {
             Some((x, y)) => Point {
-                x: x * sqrt_a().inverse().unwrap_or_default(),
+                x: x * inverse_sqrt_a(),
                 y,
             },
             None => Point::IDENTITY,
@@ -161,9 +173,34 @@ pub fn eddsa_equation_holds(s: &[u64; 4], r8: &Point, k: &BigUint, a: &Point) ->
 }
 
 /// Signed radix-16 digits per [`PointTable`] base.
-const TABLE_DIGITS: usize = 17;
+pub(crate) const TABLE_DIGITS: usize = 17;
 /// Bases of a [`PointTable`]: `P`, `2^68·P`, `2^136·P`, `2^204·P`.
-const TABLE_BASES: usize = 4;
+pub(crate) const TABLE_BASES: usize = 4;
+
+/// `k` (little-endian limbs) as `N` signed radix-16 digits `d_i` in `[−8, 8)` with
+/// `k = Σ d_i·16^i`; `N` must leave room for the final carry (`k < 2^(4N − 1)`).
+pub(crate) fn signed_radix16<const N: usize>(k: &[u64]) -> [i8; N] {
+    let mut digits = [0i8; N];
+    let mut carry = 0i16;
+    for (i, d) in digits.iter_mut().enumerate() {
+        let nibble = k
+            .get(i / 16)
+            .map_or(0, |limb| ((limb >> (4 * (i % 16))) & 15) as i16);
+        let v = nibble + carry;
+        if v >= 8 {
+            *d = (v - 16) as i8;
+            carry = 1;
+        } else {
+            *d = v as i8;
+            carry = 0;
+        }
+    }
+    debug_assert!(
+        carry == 0 && k.iter().skip(N / 16 + 1).all(|l| *l == 0),
+        "k fits in {N} signed digits"
+    );
+    digits
+}
 
 /// Precomputed multiples of one point `P` (a public key that verifies many signatures):
 /// for each base `B_j = 2^(68j)·P`, the multiples `1..=8` of `B_j`, affine. `k·P` for
@@ -175,6 +212,9 @@ const TABLE_BASES: usize = 4;
 pub struct PointTable {
     /// `rows[j][m]` = `(m + 1)·B_j`.
     rows: Vec<ArkPoint>,
+    /// The same rows in circomlib's coordinates, prepared for the vector path, when this
+    /// CPU has one.
+    prepared: Option<Vec<Prepared>>,
 }
 
 impl PointTable {
@@ -192,32 +232,23 @@ impl PointTable {
                 base.double_in_place();
             }
         }
-        PointTable {
-            rows: ArkProjective::normalize_batch(&projective),
-        }
+        let rows = ArkProjective::normalize_batch(&projective);
+        let prepared = FrLanes::available().map(|_| {
+            rows.iter()
+                .map(|r| Prepared::of(&Point::from_ark(*r)))
+                .collect()
+        });
+        PointTable { rows, prepared }
+    }
+
+    /// The rows prepared for the vector path, if this CPU has one.
+    pub(crate) fn prepared(&self) -> Option<&[Prepared]> {
+        self.prepared.as_deref()
     }
 
     /// `k·P` for `k` < 2^271 given as little-endian limbs.
     fn times(&self, k: &[u64; 5]) -> ArkProjective {
-        // Signed digits d_i in [-8, 8) with k = Σ d_i·16^i (a final carry digit included).
-        let mut digits = [0i8; TABLE_BASES * TABLE_DIGITS];
-        let mut carry = 0i16;
-        for (i, d) in digits.iter_mut().enumerate() {
-            let nibble = if i < 80 {
-                ((k[i / 16] >> (4 * (i % 16))) & 15) as i16
-            } else {
-                0
-            };
-            let v = nibble + carry;
-            if v >= 8 {
-                *d = (v - 16) as i8;
-                carry = 1;
-            } else {
-                *d = v as i8;
-                carry = 0;
-            }
-        }
-        debug_assert_eq!(carry, 0, "k < 2^271 leaves no carry");
+        let digits = signed_radix16::<{ TABLE_BASES * TABLE_DIGITS }>(k);
         let mut acc = ArkProjective::default();
         for i in (0..TABLE_DIGITS).rev() {
             for _ in 0..4 {

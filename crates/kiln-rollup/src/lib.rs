@@ -6,6 +6,8 @@
 //! - `poseidon_lanes`: eight Poseidon hashes at once with AVX-512 IFMA, behind
 //!   [`poseidon::hash_many`].
 //! - [`babyjub`]: BabyJubJub points in circomlib's coordinates (a = 168700, d = 168696).
+//! - `babyjub_lanes`: the EdDSA verification equation of eight signatures at once with
+//!   AVX-512 IFMA, behind [`eddsa::verify_many`].
 //! - [`eddsa`]: EdDSA-Poseidon keys, signatures and verification as circomlibjs makes them.
 //! - [`amount`]: amounts and fees as decimal floats, as the batch data carries them.
 //! - [`account`]: an account and its leaf `H(token, nonce, balance, Ax, Ay, ethAddr)`.
@@ -23,6 +25,7 @@
 pub mod account;
 pub mod amount;
 pub mod babyjub;
+mod babyjub_lanes;
 pub mod batch;
 pub mod batchdata;
 pub mod eddsa;

@@ -1,9 +1,9 @@
 //! Signature checks of concurrent submissions, made together: each worker thread (one per
 //! core) takes every check waiting when it comes free, up to [`MAX_GROUP`], and makes them
-//! at once ([`check_signatures`]: the messages and challenges hashed eight at a time).
-//! Under load groups form by themselves; a lone submission is checked alone, at once (no
-//! timer, no added wait). The senders' key tables ([`KeyTables`]) are looked up and built
-//! here too, off the threads that answer requests.
+//! at once ([`check_signatures`]: the messages and challenges hashed, and the curve
+//! equations checked, eight at a time). Under load groups form by themselves; a lone
+//! submission is checked alone, at once (no timer, no added wait). The senders' key tables
+//! ([`KeyTables`]) are looked up and built here too, off the threads that answer requests.
 
 use std::sync::{mpsc, Arc, Mutex};
 
