@@ -11,7 +11,7 @@
 //! each answer before the next.
 //!
 //! `cargo bench --bench rollup_sequencer -- [--txs N] [--clients C] [--out FILE]`
-//! (defaults 40000 transfers, 64 clients). The server runs with `--rollup-prove false` so
+//! (defaults 40000 transfers, 256 clients). The server runs with `--rollup-prove false` so
 //! that the batch prover does not take the cores the sequencer is measured on; the batch
 //! builder still runs (roots and data at batch close, without the prover's per-write state
 //! proofs).
@@ -167,7 +167,7 @@ fn post_all(base: &str, bodies: Vec<Vec<String>>, refused: &AtomicUsize) -> Vec<
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = arg(&args, "--txs").map_or(40_000, |v| v.parse().expect("--txs N"));
-    let clients: usize = arg(&args, "--clients").map_or(64, |v| v.parse().expect("--clients C"));
+    let clients: usize = arg(&args, "--clients").map_or(256, |v| v.parse().expect("--clients C"));
     let batch: usize =
         arg(&args, "--batch-size").map_or(64, |v| v.parse().expect("--batch-size N"));
     let out = arg(&args, "--out");

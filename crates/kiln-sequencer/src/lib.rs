@@ -4,6 +4,7 @@
 //! - [`log`]: the durable log (SQLite, group commit).
 //! - [`l1json`]: L1 operations as the log and the L1 queue store them.
 //! - [`records`]: proving keys, proof jobs and proofs of closed batches.
+//! - [`txindex`]: the transactions' index by hash, kept off the confirmation path.
 //! - [`verifier`]: signature checks of concurrent submissions, made together.
 //! - [`keytables`]: precomputed tables of senders' keys for faster verification.
 //! - [`builder`]: closed batches executed on the state they started from, recorded for the
@@ -20,6 +21,7 @@ pub mod keytables;
 pub mod l1json;
 pub mod log;
 pub mod records;
+pub mod txindex;
 pub mod verifier;
 
 use std::collections::VecDeque;
@@ -42,6 +44,7 @@ use kiln_rollup::wallet;
 use kiln_rollup::Fr;
 
 use crate::log::{kind, open_db, DbError, Entry, Extra, LogError, LogWriter};
+use crate::txindex::TxIndex;
 
 /// The `tracing` target of the rollup.
 pub const TARGET: &str = "kiln::rollup";
@@ -156,6 +159,7 @@ pub struct Sequencer {
     inner: Mutex<Inner>,
     verifier: verifier::Verifier,
     log: LogWriter,
+    index: TxIndex,
     pool: SqlitePool,
     settings: Settings,
     chain_id: u64,
@@ -371,7 +375,8 @@ impl Sequencer {
             })?;
             inner.l1_waiting.push_back((id, op));
         }
-        let log = LogWriter::start(pool.clone(), closed.clone());
+        let index = TxIndex::open(&dir.join("txindex.db"), &pool).await?;
+        let log = LogWriter::start(&dir.join("rollup.db"), index.clone(), closed.clone()).await?;
         for b in closed_batches {
             let _ = closed.send(b);
         }
@@ -383,6 +388,7 @@ impl Sequencer {
                     std::thread::available_parallelism().map_or(1, |n| n.get()),
                 ),
                 log,
+                index,
                 pool,
                 settings,
                 chain_id: genesis.chain_id,
@@ -626,8 +632,11 @@ impl Sequencer {
 
     /// A transaction's status by its hash (0x and 64 hex digits).
     pub async fn tx_status(&self, hash: &str) -> Result<Option<TxStatus>, sqlx::Error> {
-        let Some(r) = sqlx::query("SELECT l.seq, l.batch, l.body, b.status FROM log l LEFT JOIN batches b ON b.number = l.batch WHERE l.hash = ?")
-            .bind(hash)
+        let Some(seq) = self.index.lookup(hash).await? else {
+            return Ok(None);
+        };
+        let Some(r) = sqlx::query("SELECT l.seq, l.batch, l.body, b.status FROM log l LEFT JOIN batches b ON b.number = l.batch WHERE l.seq = ?")
+            .bind(seq)
             .fetch_optional(&self.pool)
             .await?
         else {

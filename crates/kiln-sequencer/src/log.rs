@@ -1,6 +1,11 @@
 //! The rollup's durable log in its SQLite database (`rollup.db` in the data dir, WAL mode,
-//! `synchronous = FULL`), written by one task with group commit: every entry that arrives
-//! while a commit is on disk goes into the next one, so one fsync confirms them all.
+//! `synchronous = FULL`), written with group commit: every entry that arrives while a
+//! commit is on disk goes into the next one, so one fsync confirms them all.
+//!
+//! The writer has a thread and a connection of its own (a single-threaded runtime drives
+//! the connection), so that its commits never queue behind the request handlers on the
+//! server's runtime: under load, each await there could wait behind hundreds of ready
+//! connections' tasks.
 //!
 //! Entries are written in the order they are sent; a transaction's sender is answered only
 //! after the commit that holds it. A failed commit poisons the log: every waiter and every
@@ -12,12 +17,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row};
+use sqlx::{Connection, QueryBuilder, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use kiln_rollup::batch::Batch;
+
+use crate::txindex::TxIndex;
 
 /// The most entries one commit takes.
 const MAX_GROUP: usize = 4096;
@@ -50,17 +58,21 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// Opens (creating if needed) the rollup's database and applies its schema.
-pub async fn open_db(path: &Path) -> Result<SqlitePool, DbError> {
-    let opts = SqliteConnectOptions::from_str("sqlite://")?
+/// How every connection to the rollup's database is made.
+fn connect_options(path: &Path) -> Result<SqliteConnectOptions, sqlx::Error> {
+    Ok(SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(Duration::from_secs(30));
+        .busy_timeout(Duration::from_secs(30)))
+}
+
+/// Opens (creating if needed) the rollup's database and applies its schema.
+pub async fn open_db(path: &Path) -> Result<SqlitePool, DbError> {
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
-        .connect_with(opts)
+        .connect_with(connect_options(path)?)
         .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
@@ -112,12 +124,23 @@ pub struct LogWriter {
 }
 
 impl LogWriter {
-    /// Starts the writer task on `pool`; closed batches are sent to `closed` once durable.
-    pub fn start(pool: SqlitePool, closed: mpsc::UnboundedSender<Batch>) -> Self {
+    /// Starts the writer on its own thread and connection to the database at `path`
+    /// (opened, with its schema, by [`open_db`]). Once a commit is durable, its
+    /// transactions go to `index` and then their senders are answered; closed batches are
+    /// sent to `closed`.
+    pub async fn start(
+        path: &Path,
+        index: TxIndex,
+        closed: mpsc::UnboundedSender<Batch>,
+    ) -> Result<Self, DbError> {
         let (tx, rx) = mpsc::unbounded_channel();
         let failed = Arc::new(Mutex::new(None));
-        tokio::spawn(run(pool, rx, closed, failed.clone()));
-        LogWriter { tx, failed }
+        let state = failed.clone();
+        spawn_connection_thread("kiln-rollup-log", connect_options(path)?, move |conn| {
+            run(conn, rx, index, closed, state)
+        })
+        .await?;
+        Ok(LogWriter { tx, failed })
     }
 
     /// The failure that poisoned the log, if any.
@@ -135,9 +158,55 @@ impl LogWriter {
     }
 }
 
+/// Connects to a database with `options` on a new thread named `name`, whose own
+/// single-threaded runtime then runs `work` with the connection (so that the work never
+/// waits behind the tasks of the server's runtime); returns once connected.
+pub(crate) async fn spawn_connection_thread<F, Fut>(
+    name: &str,
+    options: SqliteConnectOptions,
+    work: F,
+) -> Result<(), DbError>
+where
+    F: FnOnce(SqliteConnection) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (ready, connected) = oneshot::channel();
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = ready.send(Err(sqlx::Error::Io(e)));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match SqliteConnection::connect_with(&options).await {
+                    Ok(conn) => {
+                        let _ = ready.send(Ok(()));
+                        work(conn).await;
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                    }
+                }
+            });
+        })
+        .map_err(sqlx::Error::Io)?;
+    connected
+        .await
+        .unwrap_or_else(|_| Err(sqlx::Error::WorkerCrashed))?;
+    Ok(())
+}
+
 async fn run(
-    pool: SqlitePool,
+    mut conn: SqliteConnection,
     mut rx: mpsc::UnboundedReceiver<Entry>,
+    index: TxIndex,
     closed: mpsc::UnboundedSender<Batch>,
     failed: Arc<Mutex<Option<LogError>>>,
 ) {
@@ -153,13 +222,21 @@ async fn run(
         let poisoned = failed.lock().expect("log state").clone();
         let result = match poisoned {
             Some(e) => Err(e),
-            None => commit(&pool, &group)
+            None => commit(&mut conn, &group)
                 .await
                 .map_err(|e| LogError(e.to_string())),
         };
-        if let Err(e) = &result {
-            tracing::error!(target: "kiln::rollup", error = %e, "the rollup log failed; restart to recover what is durable");
-            *failed.lock().expect("log state") = Some(e.clone());
+        match &result {
+            Ok(()) => index.add(
+                group
+                    .iter()
+                    .filter_map(|e| e.hash.clone().map(|h| (h, e.seq)))
+                    .collect(),
+            ),
+            Err(e) => {
+                tracing::error!(target: "kiln::rollup", error = %e, "the rollup log failed; restart to recover what is durable");
+                *failed.lock().expect("log state") = Some(e.clone());
+            }
         }
         for e in group.drain(..) {
             if let Some(r) = e.reply {
@@ -185,14 +262,14 @@ fn insert_rows(chunk: &[Entry]) -> QueryBuilder<'_, sqlx::Sqlite> {
     q
 }
 
-async fn commit(pool: &SqlitePool, group: &[Entry]) -> Result<(), sqlx::Error> {
+async fn commit(conn: &mut SqliteConnection, group: &[Entry]) -> Result<(), sqlx::Error> {
     if group.len() <= ROWS_PER_INSERT && group.iter().all(|e| matches!(e.extra, Extra::None)) {
         // One statement is its own transaction (atomic, and durable once it returns with
         // synchronous = FULL): one round trip to the database instead of three.
-        insert_rows(group).build().execute(pool).await?;
+        insert_rows(group).build().execute(&mut *conn).await?;
         return Ok(());
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     for chunk in group.chunks(ROWS_PER_INSERT) {
         insert_rows(chunk).build().execute(&mut *tx).await?;
     }
