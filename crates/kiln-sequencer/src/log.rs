@@ -58,13 +58,17 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// How every connection to the rollup's database is made.
-fn connect_options(path: &Path) -> Result<SqliteConnectOptions, sqlx::Error> {
+/// How connections to the rollup's databases are made: WAL mode, with `synchronous` as
+/// given (`Full` for the log, whose every commit must be durable).
+pub(crate) fn connect_options(
+    path: &Path,
+    synchronous: SqliteSynchronous,
+) -> Result<SqliteConnectOptions, sqlx::Error> {
     Ok(SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
+        .synchronous(synchronous)
         .busy_timeout(Duration::from_secs(30)))
 }
 
@@ -72,7 +76,7 @@ fn connect_options(path: &Path) -> Result<SqliteConnectOptions, sqlx::Error> {
 pub async fn open_db(path: &Path) -> Result<SqlitePool, DbError> {
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
-        .connect_with(connect_options(path)?)
+        .connect_with(connect_options(path, SqliteSynchronous::Full)?)
         .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
@@ -136,9 +140,11 @@ impl LogWriter {
         let (tx, rx) = mpsc::unbounded_channel();
         let failed = Arc::new(Mutex::new(None));
         let state = failed.clone();
-        spawn_connection_thread("kiln-rollup-log", connect_options(path)?, move |conn| {
-            run(conn, rx, index, closed, state)
-        })
+        spawn_connection_thread(
+            "kiln-rollup-log",
+            connect_options(path, SqliteSynchronous::Full)?,
+            move |conn| run(conn, rx, index, closed, state),
+        )
         .await?;
         Ok(LogWriter { tx, failed })
     }

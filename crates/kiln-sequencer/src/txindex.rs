@@ -19,18 +19,14 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, QueryBuilder, Row};
 use tokio::sync::mpsc;
 
-use crate::log::{spawn_connection_thread, DbError};
+use crate::log::{connect_options, spawn_connection_thread, DbError};
 use crate::TARGET;
 
 /// The longest a confirmed transaction waits in memory before it is written to the index.
@@ -55,15 +51,6 @@ pub struct TxIndex {
     pending: Arc<Mutex<HashMap<String, i64>>>,
     writer: mpsc::UnboundedSender<Vec<IndexRow>>,
     pool: SqlitePool,
-}
-
-fn connect_options(path: &Path) -> Result<SqliteConnectOptions, sqlx::Error> {
-    Ok(SqliteConnectOptions::from_str("sqlite://")?
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(30)))
 }
 
 /// Writes `rows` (sorted here by hash) and the position they cover, in one transaction.
@@ -111,7 +98,7 @@ impl TxIndex {
     }
 
     async fn open_as_is(path: &Path, log: &SqlitePool) -> Result<TxIndex, DbError> {
-        let options = connect_options(path)?;
+        let options = connect_options(path, SqliteSynchronous::Normal)?;
         let mut conn = SqliteConnection::connect_with(&options).await?;
         sqlx::raw_sql(SCHEMA).execute(&mut conn).await?;
         let through: i64 = sqlx::query("SELECT through FROM covered WHERE id = 1")
