@@ -74,8 +74,9 @@ impl Point {
         let delta = cs.mul(&self.x.scale(-a()).add(&self.y), &q.x.add(&q.y));
         let tau = cs.mul(&beta, &gamma);
         let dtau = tau.scale(d());
-        let x = cs.div(&beta.add(&gamma), &Num::one().add(&dtau));
-        let y = cs.div(
+        let (x, y) = cs.div2(
+            &beta.add(&gamma),
+            &Num::one().add(&dtau),
             &delta.add_scaled(&beta, a()).sub(&gamma),
             &Num::one().sub(&dtau),
         );
@@ -88,8 +89,9 @@ impl Point {
         let yy = cs.mul(&self.y, &self.y);
         let xy = cs.mul(&self.x, &self.y);
         let axx = xx.scale(a());
-        let x = cs.div(&xy.scale(Fr::from(2u64)), &axx.add(&yy));
-        let y = cs.div(
+        let (x, y) = cs.div2(
+            &xy.scale(Fr::from(2u64)),
+            &axx.add(&yy),
             &yy.sub(&axx),
             &Num::constant(Fr::from(2u64)).sub(&axx).sub(&yy),
         );
@@ -144,33 +146,70 @@ fn monomials(cs: &mut Cs, bits: &[Bit]) -> Vec<Num> {
     m
 }
 
-/// `k·base` for a constant `base` and the little-endian bits of `k`.
-pub fn mul_fixed(cs: &mut Cs, base: &NativePoint, bits: &[Bit]) -> Point {
-    let mut acc: Option<Point> = None;
+/// The lookup polynomials of [`mul_fixed`]'s windows: per 3-bit window (the last may be
+/// shorter), the multilinear coefficients of the x and y of `0..2^len` times the window's
+/// base.
+type WindowTables = Vec<(Vec<Fr>, Vec<Fr>)>;
+
+/// [`WindowTables`] of `base` for `n_bits` scalar bits, made once per base and length (each
+/// batch slot multiplies the same base: remaking them cost about 900 native point
+/// additions per slot).
+fn window_tables(base: &NativePoint, n_bits: usize) -> std::sync::Arc<WindowTables> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Cache = Mutex<HashMap<(NativePoint, usize), Arc<WindowTables>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(t) = cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&(*base, n_bits))
+    {
+        return t.clone();
+    }
+    let mut tables = Vec::with_capacity(n_bits.div_ceil(3));
     let mut window_base = *base;
-    for window in bits.chunks(3) {
-        let size = 1usize << window.len();
-        let mut table = Vec::with_capacity(size);
+    let mut left = n_bits;
+    while left > 0 {
+        let len = left.min(3);
+        left -= len;
+        let mut table = Vec::with_capacity(1 << len);
         let mut p = NativePoint::IDENTITY;
-        for _ in 0..size {
+        for _ in 0..1usize << len {
             table.push(p);
             p = p.add(&window_base);
         }
-        let xs = multilinear(&table.iter().map(|p| p.x).collect::<Vec<_>>());
-        let ys = multilinear(&table.iter().map(|p| p.y).collect::<Vec<_>>());
+        tables.push((
+            multilinear(&table.iter().map(|p| p.x).collect::<Vec<_>>()),
+            multilinear(&table.iter().map(|p| p.y).collect::<Vec<_>>()),
+        ));
+        // The next window's base: 2^len · this one.
+        for _ in 0..len {
+            window_base = window_base.add(&window_base);
+        }
+    }
+    let tables = Arc::new(tables);
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert((*base, n_bits), tables.clone());
+    tables
+}
+
+/// `k·base` for a constant `base` and the little-endian bits of `k`.
+pub fn mul_fixed(cs: &mut Cs, base: &NativePoint, bits: &[Bit]) -> Point {
+    let tables = window_tables(base, bits.len());
+    let mut acc: Option<Point> = None;
+    for (window, (xs, ys)) in bits.chunks(3).zip(tables.iter()) {
         let m = monomials(cs, window);
         let looked_up = Point {
-            x: evaluate(&m, &xs),
-            y: evaluate(&m, &ys),
+            x: evaluate(&m, xs),
+            y: evaluate(&m, ys),
         };
         acc = Some(match acc {
             None => looked_up,
             Some(acc) => acc.add(cs, &looked_up),
         });
-        // The next window's base: 2^len · this one.
-        for _ in 0..window.len() {
-            window_base = window_base.add(&window_base);
-        }
     }
     acc.unwrap_or_else(|| Point::constant(&NativePoint::IDENTITY))
 }

@@ -471,6 +471,26 @@ impl Cs {
         out
     }
 
+    /// `(a1 / b1, a2 / b2)`: the same wires and constraints as two [`Cs::div`] calls, one
+    /// after the other, with one field inversion for both values in prove mode.
+    pub fn div2(&mut self, a1: &Num, b1: &Num, a2: &Num, b2: &Num) -> (Num, Num) {
+        let shared = if self.is_prove() && b1.as_constant().is_none() && b2.as_constant().is_none()
+        {
+            (b1.val * b2.val).inverse()
+        } else {
+            None
+        };
+        let Some(inv) = shared else {
+            let first = self.div(a1, b1);
+            return (first, self.div(a2, b2));
+        };
+        let out1 = self.alloc(a1.val * b2.val * inv);
+        self.enforce_product(&out1, b1, a1);
+        let out2 = self.alloc(a2.val * b1.val * inv);
+        self.enforce_product(&out2, b2, a2);
+        (out1, out2)
+    }
+
     /// The integer value of `x` as little-endian 64-bit limbs (for bit decompositions).
     pub fn limbs(x: &Fr) -> [u64; 4] {
         x.into_bigint().0
