@@ -111,6 +111,17 @@ pub enum ZkeyCommand {
         /// Where to write verification_key.json.
         vk: PathBuf,
     },
+    /// Write a Solidity verifier of the key, with snarkjs's `verifyProof(uint[2],
+    /// uint[2][2], uint[2], uint[N])` interface (snarkjs's calldata feeds it unchanged).
+    ExportVerifier {
+        /// The proving key (kiln's or snarkjs's).
+        zkey: PathBuf,
+        /// Where to write the contract (Verifier.sol).
+        sol: PathBuf,
+        /// The contract's name.
+        #[arg(long, default_value = "Groth16Verifier")]
+        name: String,
+    },
 }
 
 /// `kiln wtns ...`

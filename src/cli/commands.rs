@@ -33,6 +33,9 @@ pub fn run(cmd: Command) -> Result<Outcome, CliError> {
         Command::Zkey {
             command: ZkeyCommand::ExportVk { zkey, vk },
         } => export_vk(&zkey, &vk),
+        Command::Zkey {
+            command: ZkeyCommand::ExportVerifier { zkey, sol, name },
+        } => export_verifier(&zkey, &sol, &name),
         Command::Wtns {
             command: WtnsCommand::Check { r1cs, wtns },
         } => wtns_check(&r1cs, &wtns),
@@ -192,6 +195,37 @@ fn zkey_info(zkey: &Path, as_json: bool) -> Result<Outcome, CliError> {
 fn export_vk(zkey: &Path, out: &Path) -> Result<Outcome, CliError> {
     let zk = Zkey::<Bn254>::open(zkey)?;
     write_vk(&VerifyingKey::from_zkey(&zk)?, out)?;
+    Ok(Outcome::Ok)
+}
+
+fn export_verifier(zkey: &Path, out: &Path, name: &str) -> Result<Outcome, CliError> {
+    let valid_name = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid_name {
+        return Err(CliError::BadArgument(format!(
+            "--name {name:?}: expected a Solidity identifier (letters, digits, _; not starting with a digit)"
+        )));
+    }
+    let zk = Zkey::<Bn254>::open(zkey)?;
+    let vk = VerifyingKey::from_zkey(&zk)?;
+    if vk.ic.len() < 2 {
+        return Err(CliError::BadArgument(format!(
+            "{}: the key has no public inputs; verifyProof(uint[2], uint[2][2], uint[2], uint[N]) needs N >= 1",
+            zkey.display()
+        )));
+    }
+    let source = kiln_groth16::solidity::solidity_verifier(&vk, name);
+    kiln_formats::atomic::write_atomically(out, |w| {
+        std::io::Write::write_all(w, source.as_bytes())
+    })?;
+    println!(
+        "wrote {}: contract {name}, {} public input(s)",
+        out.display(),
+        vk.ic.len() - 1
+    );
     Ok(Outcome::Ok)
 }
 

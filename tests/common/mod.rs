@@ -16,6 +16,7 @@
 //! - `KILN_KEEP_TMP=1` — keep every test's temp dir (failed tests always keep theirs).
 #![allow(dead_code)]
 
+pub mod chain;
 pub mod server;
 
 use std::ffi::{OsStr, OsString};

@@ -12,6 +12,7 @@ pub mod proving_key;
 pub mod ptau;
 pub mod setup;
 pub mod snarkjs;
+pub mod solidity;
 pub mod types;
 pub mod verifier;
 pub mod witness_map;
