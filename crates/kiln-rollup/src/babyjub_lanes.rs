@@ -240,23 +240,34 @@ fn negated_digits<const N: usize>(lanes: &[&Equation<'_>; 8]) -> [[i8; N]; 8] {
     lanes.map(|e| signed_radix16::<N>(&e.k).map(|d| -d))
 }
 
+/// Each lane's row for its signed digit `digit(lane)` (the identity for 0, else
+/// `row(lane, |digit|)`), and the mask of the lanes whose digit is negative.
+#[inline(always)]
+fn rows_for_digits<'a>(
+    digit: impl Fn(usize) -> i8,
+    row: impl Fn(usize, usize) -> &'a Prepared,
+) -> ([&'a Prepared; 8], u8) {
+    let mut negate = 0u8;
+    let rows = std::array::from_fn(|l| {
+        let d = digit(l);
+        if d < 0 {
+            negate |= 1 << l;
+        }
+        match d.unsigned_abs() {
+            0 => Prepared::identity(),
+            m => row(l, m as usize),
+        }
+    });
+    (rows, negate)
+}
+
 /// `S·Base8` added to `acc`, one gathered affine multiple per window.
 #[inline(always)]
 fn add_s_base8(ifma: Ifma, mut acc: Ext, lanes: &[&Equation<'_>; 8]) -> Ext {
     let table = base8_table();
     let digits: [[i8; BASE8_WINDOWS]; 8] = lanes.map(|e| signed_radix16(e.s));
     for w in 0..BASE8_WINDOWS {
-        let mut negate = 0u8;
-        let rows: [&Prepared; 8] = std::array::from_fn(|l| {
-            let d = digits[l][w];
-            if d < 0 {
-                negate |= 1 << l;
-            }
-            match d.unsigned_abs() {
-                0 => Prepared::identity(),
-                m => &table[8 * w + m as usize - 1],
-            }
-        });
+        let (rows, negate) = rows_for_digits(|l| digits[l][w], |_, m| &table[8 * w + m - 1]);
         acc = acc.add_gathered(ifma, rows, negate);
     }
     acc
@@ -354,17 +365,10 @@ fn group_holds_tabled(ifma: Ifma, lanes: &[&Equation<'_>; 8]) -> [bool; 8] {
             }
         }
         for base in 0..TABLE_BASES {
-            let mut negate = 0u8;
-            let rows: [&Prepared; 8] = std::array::from_fn(|l| {
-                let d = digits[l][base * TABLE_DIGITS + i];
-                if d < 0 {
-                    negate |= 1 << l;
-                }
-                match d.unsigned_abs() {
-                    0 => Prepared::identity(),
-                    m => &tables[l][8 * base + m as usize - 1],
-                }
-            });
+            let (rows, negate) = rows_for_digits(
+                |l| digits[l][base * TABLE_DIGITS + i],
+                |l, m| &tables[l][8 * base + m - 1],
+            );
             acc = acc.add_gathered(ifma, rows, negate);
         }
     }
