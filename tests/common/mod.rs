@@ -18,6 +18,7 @@
 
 pub mod chain;
 pub mod server;
+pub mod wallet;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;

@@ -29,10 +29,118 @@ fn g2_words(p: &[Vec<String>]) -> [&str; 4] {
     [&p[0][1], &p[0][0], &p[1][1], &p[1][0]]
 }
 
+/// The key's constants as the contract declares them, in decimal: `ALPHA_X`, `ALPHA_Y`, then
+/// `BETA`, `GAMMA` and `DELTA` as `X1, X0, Y1, Y0`, then `ICi_X, ICi_Y` for each `i`.
+pub fn key_words<C: Curve>(vk: &VerifyingKey<C>) -> Vec<String> {
+    let j = verifying_key_to_json(vk);
+    let mut words = vec![j.vk_alpha_1[0].clone(), j.vk_alpha_1[1].clone()];
+    for point in [&j.vk_beta_2, &j.vk_gamma_2, &j.vk_delta_2] {
+        words.extend(g2_words(point).iter().map(|w| w.to_string()));
+    }
+    for p in &j.ic {
+        words.extend([p[0].clone(), p[1].clone()]);
+    }
+    words
+}
+
+/// Number of constants of a key with `n_inputs` public inputs.
+pub fn key_word_count(n_inputs: usize) -> usize {
+    14 + 2 * (n_inputs + 1)
+}
+
 /// The verifier contract of `vk`, named `contract_name`, as Solidity source.
 pub fn solidity_verifier<C: Curve>(vk: &VerifyingKey<C>, contract_name: &str) -> String {
-    let j = verifying_key_to_json(vk);
     let n = vk.ic.len().saturating_sub(1);
+    source(&key_words(vk), n, contract_name)
+}
+
+/// The placeholder constants of a verifier template: word `i` is SHA-256 of
+/// `"kiln verifier template word {i}"` with its top byte forced nonzero, so that solc pushes
+/// each as one `PUSH32` that [`patch_template`] can find.
+pub fn template_markers(n_inputs: usize) -> Vec<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    (0..key_word_count(n_inputs))
+        .map(|i| {
+            let mut w: [u8; 32] = Sha256::digest(format!("kiln verifier template word {i}")).into();
+            w[0] |= 0x80;
+            w
+        })
+        .collect()
+}
+
+/// A verifier for keys with `n_inputs` public inputs whose constants are
+/// [`template_markers`]: compiled once (contracts/out/), it becomes any key's verifier by
+/// [`patch_template`], so deploying one needs no compiler.
+pub fn template_verifier(n_inputs: usize, contract_name: &str) -> String {
+    let words: Vec<String> = template_markers(n_inputs)
+        .iter()
+        .map(|w| num_bigint::BigUint::from_bytes_be(w).to_string())
+        .collect();
+    source(&words, n_inputs, contract_name)
+}
+
+/// Why a compiled template cannot be made into a key's verifier.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// The key has another number of public inputs than the template.
+    #[error("the verifier template takes {template} public input(s); the key has {key}")]
+    Inputs {
+        /// The template's.
+        template: usize,
+        /// The key's.
+        key: usize,
+    },
+    /// A placeholder is not in the bytecode as a `PUSH32`.
+    #[error("constant {0} of the verifier template is not in its bytecode as a PUSH32 (was it compiled from template_verifier?)")]
+    MissingMarker(usize),
+}
+
+/// The creation bytecode of `vk`'s verifier, from the compiled `template` of a verifier
+/// with `n_inputs` public inputs: every `PUSH32 marker` becomes `PUSH32 constant`.
+pub fn patch_template<C: Curve>(
+    template: &[u8],
+    n_inputs: usize,
+    vk: &VerifyingKey<C>,
+) -> Result<Vec<u8>, TemplateError> {
+    let key_inputs = vk.ic.len().saturating_sub(1);
+    if key_inputs != n_inputs {
+        return Err(TemplateError::Inputs {
+            template: n_inputs,
+            key: key_inputs,
+        });
+    }
+    let mut code = template.to_vec();
+    for (i, (marker, word)) in template_markers(n_inputs)
+        .iter()
+        .zip(key_words(vk))
+        .enumerate()
+    {
+        let value = word
+            .parse::<num_bigint::BigUint>()
+            .expect("a key's words are decimal")
+            .to_bytes_be();
+        let mut be = [0u8; 32];
+        be[32 - value.len()..].copy_from_slice(&value);
+        let mut found = false;
+        let mut at = 0;
+        while at + 33 <= code.len() {
+            if code[at] == 0x7f && code[at + 1..at + 33] == marker[..] {
+                code[at + 1..at + 33].copy_from_slice(&be);
+                found = true;
+                at += 33;
+            } else {
+                at += 1;
+            }
+        }
+        if !found {
+            return Err(TemplateError::MissingMarker(i));
+        }
+    }
+    Ok(code)
+}
+
+/// The contract's source over its constants `words` (as [`key_words`] orders them).
+fn source(words: &[String], n: usize, contract_name: &str) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "// SPDX-License-Identifier: Apache-2.0");
     let _ = writeln!(
@@ -53,28 +161,15 @@ pub fn solidity_verifier<C: Curve>(vk: &VerifyingKey<C>, contract_name: &str) ->
     let _ = writeln!(s, "contract {contract_name} {{");
     let _ = writeln!(s, "    uint256 internal constant Q = {Q};");
     let _ = writeln!(s, "    uint256 internal constant R = {R};\n");
-    let _ = writeln!(
-        s,
-        "    uint256 internal constant ALPHA_X = {};",
-        j.vk_alpha_1[0]
-    );
-    let _ = writeln!(
-        s,
-        "    uint256 internal constant ALPHA_Y = {};",
-        j.vk_alpha_1[1]
-    );
-    for (name, point) in [
-        ("BETA", &j.vk_beta_2),
-        ("GAMMA", &j.vk_gamma_2),
-        ("DELTA", &j.vk_delta_2),
-    ] {
-        for (suffix, word) in ["X1", "X0", "Y1", "Y0"].iter().zip(g2_words(point)) {
-            let _ = writeln!(s, "    uint256 internal constant {name}_{suffix} = {word};");
-        }
+    let mut names = vec!["ALPHA_X".to_string(), "ALPHA_Y".to_string()];
+    for g2 in ["BETA", "GAMMA", "DELTA"] {
+        names.extend(["X1", "X0", "Y1", "Y0"].map(|x| format!("{g2}_{x}")));
     }
-    for (i, p) in j.ic.iter().enumerate() {
-        let _ = writeln!(s, "    uint256 internal constant IC{i}_X = {};", p[0]);
-        let _ = writeln!(s, "    uint256 internal constant IC{i}_Y = {};", p[1]);
+    for i in 0..=n {
+        names.extend([format!("IC{i}_X"), format!("IC{i}_Y")]);
+    }
+    for (name, word) in names.iter().zip(words) {
+        let _ = writeln!(s, "    uint256 internal constant {name} = {word};");
     }
     let _ = writeln!(
         s,

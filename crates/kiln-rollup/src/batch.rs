@@ -78,6 +78,8 @@ pub struct BatchRecord {
     pub data: Vec<u8>,
     /// `sha256(D) mod r`.
     pub public_input: Fr,
+    /// The batch's exits by their position in the exit list (L1 slots first).
+    pub exits: Vec<(usize, Exit)>,
 }
 
 /// The number of L1 slots of a circuit of `batch_size`, if `batch` fits in it.
@@ -267,6 +269,13 @@ impl Ledger {
             .chain(txs.clone().map(|(_, e)| exit_leaf(e)))
             .collect();
         let exit_root = exit_root(&leaves);
+        let exits = l1
+            .clone()
+            .map(|(_, e)| e)
+            .chain(txs.clone().map(|(_, e)| e))
+            .enumerate()
+            .filter_map(|(k, e)| e.map(|e| (k, e.clone())))
+            .collect();
         let data = BatchData {
             chain_id: self.chain_id(),
             number,
@@ -284,6 +293,7 @@ impl Ledger {
             exit_root,
             public_input: public_input(&data),
             data,
+            exits,
         })
     }
 

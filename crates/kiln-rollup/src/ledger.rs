@@ -388,6 +388,11 @@ impl Ledger {
         self.accounts.get(&index)
     }
 
+    /// Every account with its index, in no particular order.
+    pub fn accounts(&self) -> impl Iterator<Item = (u32, &Account)> {
+        self.accounts.iter().map(|(i, a)| (*i, a))
+    }
+
     /// How many accounts exist.
     pub fn len(&self) -> usize {
         self.accounts.len()

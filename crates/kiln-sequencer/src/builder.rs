@@ -87,13 +87,14 @@ pub async fn run(
         };
         let hex = kiln_rollup::tx::hash_hex;
         let stored = sqlx::query(
-            "UPDATE batches SET old_root = ?, new_root = ?, exit_root = ?, public_input = ?, data = ? WHERE number = ?",
+            "UPDATE batches SET old_root = ?, new_root = ?, exit_root = ?, public_input = ?, data = ?, exits = ? WHERE number = ?",
         )
         .bind(hex(&record.old_root))
         .bind(hex(&record.new_root))
         .bind(hex(&record.exit_root))
         .bind(kiln_rollup::babyjub::to_biguint(&record.public_input).to_string())
         .bind(record.data)
+        .bind(exits_json(&record.exits).to_string())
         .bind(batch.number as i64)
         .execute(&pool)
         .await;
@@ -107,6 +108,23 @@ pub async fn run(
     }
 }
 
+/// A batch's exits as stored: `[{"position", "to", "token", "amount"}]`, numbers as
+/// decimal strings (`to`: the L1 recipient's address as a number).
+pub fn exits_json(exits: &[(usize, kiln_rollup::ledger::Exit)]) -> serde_json::Value {
+    exits
+        .iter()
+        .map(|(k, e)| {
+            serde_json::json!({
+                "position": k,
+                "from": e.from,
+                "to": kiln_rollup::babyjub::to_biguint(&e.to).to_string(),
+                "token": e.token,
+                "amount": e.amount.to_string(),
+            })
+        })
+        .collect()
+}
+
 /// The record part of a trace.
 fn record_of(t: &BatchTrace) -> BatchRecord {
     BatchRecord {
@@ -115,6 +133,14 @@ fn record_of(t: &BatchTrace) -> BatchRecord {
         exit_root: t.exit_root,
         data: t.data.clone(),
         public_input: t.public_input,
+        exits: t
+            .l1
+            .iter()
+            .map(|s| s.exit.as_ref())
+            .chain(t.txs.iter().map(|s| s.exit.as_ref()))
+            .enumerate()
+            .filter_map(|(k, e)| e.map(|e| (k, e.clone())))
+            .collect(),
     }
 }
 

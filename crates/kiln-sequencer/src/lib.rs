@@ -7,6 +7,7 @@
 //! - [`txindex`]: the transactions' index by hash, kept off the confirmation path.
 //! - [`verifier`]: signature checks of concurrent submissions, made together.
 //! - [`keytables`]: precomputed tables of senders' keys for faster verification.
+//! - [`exits`]: a built batch's exits with their proofs for L1.
 //! - [`builder`]: closed batches executed on the state they started from, recorded for the
 //!   batch circuit and handed to the prover.
 //!
@@ -17,6 +18,7 @@
 //! [`SubmitError::Busy`] rather than confirmed beyond what the appliance can prove.
 
 pub mod builder;
+pub mod exits;
 pub mod keytables;
 pub mod l1json;
 pub mod log;
@@ -588,6 +590,77 @@ impl Sequencer {
             .try_get("id")?;
         self.lock().l1_waiting.push_back((id, op));
         Ok(id)
+    }
+
+    /// Queues the L1 operation at position `l1_index` of the rollup contract's queue,
+    /// durably, unless that position is queued already (then `false`: nothing changes).
+    pub async fn enqueue_from_l1(&self, l1_index: u64, op: L1Op) -> Result<bool, sqlx::Error> {
+        let row = sqlx::query(
+            "INSERT INTO l1_queue (body, l1_index) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(l1json::to_json(&op).to_string())
+        .bind(l1_index as i64)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(false) };
+        let id: i64 = row.try_get("id")?;
+        self.lock().l1_waiting.push_back((id, op));
+        Ok(true)
+    }
+
+    /// The position in the contract's queue of the next L1 operation to queue.
+    pub async fn next_l1_index(&self) -> Result<u64, sqlx::Error> {
+        let next: i64 = sqlx::query("SELECT COALESCE(MAX(l1_index) + 1, 0) AS next FROM l1_queue")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("next")?;
+        Ok(next as u64)
+    }
+
+    /// A stored setting (`meta`), if set.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get("value"))
+            .transpose()
+    }
+
+    /// Stores a setting (`meta`).
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Proven batches verified on L1: batches up to `number` become `finalized`.
+    pub async fn record_finalized(&self, number: u64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query(
+            "UPDATE batches SET status = 'finalized' WHERE number <= ? AND status = 'proven'",
+        )
+        .bind(number as i64)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Batch `number`'s data and proof (snarkjs JSON), once it is proven.
+    pub async fn proven_batch(
+        &self,
+        number: u64,
+    ) -> Result<Option<(Vec<u8>, String)>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT data, proof FROM batches WHERE number = ? AND status IN ('proven', 'finalized') AND data IS NOT NULL AND proof IS NOT NULL",
+        )
+        .bind(number as i64)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get("data")?, r.try_get("proof")?)))
+            .transpose()
     }
 
     /// Records that batch `number` is proven: its transactions leave the backlog.

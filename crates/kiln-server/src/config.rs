@@ -153,6 +153,31 @@ pub struct ServeArgs {
     /// counts every confirmed transaction [env KILN_ROLLUP_PROVE; default true].
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub rollup_prove: Option<bool>,
+    /// The rollup's L1: an Ethereum JSON-RPC URL, `anvil` (start a development chain kept
+    /// in the data dir; needs foundry's anvil, which `bash .ci/run --install` installs), or
+    /// `none` (no L1: the development genesis only) [env KILN_L1_RPC; default none]. The
+    /// operator's key is `KILN_L1_PRIVATE_KEY` (or `l1_private_key` in the config file;
+    /// with anvil: anvil's first development key).
+    #[arg(long, value_name = "URL|anvil|none")]
+    pub l1_rpc: Option<String>,
+    /// The rollup's deployment record (`kiln rollup deploy` writes one); without one the
+    /// appliance deploys the contracts itself and keeps the record in the data dir [env
+    /// KILN_L1_DEPLOYMENT; default DATA_DIR/rollup/l1-deployment.json].
+    #[arg(long, value_name = "FILE")]
+    pub l1_deployment: Option<PathBuf>,
+    /// Blocks an L1 event must be under before it is followed, and a proven batch before it
+    /// counts as finalized [env KILN_L1_CONFIRMATIONS; default 2, 0 with anvil].
+    #[arg(long, value_name = "N")]
+    pub l1_confirmations: Option<u64>,
+    /// Time between polls of the L1 [env KILN_L1_POLL_MS; default 1000].
+    #[arg(long, value_name = "MS")]
+    pub l1_poll_ms: Option<u64>,
+    /// For a deployment made here: seconds a queued deposit or forced exit has to be
+    /// included in a proven batch before anyone may switch the rollup into exodus mode
+    /// [env KILN_L1_INCLUSION_DEADLINE_S; default 86400]. Proofs are due 3600 s after a
+    /// commit; the guardian (the operator's address) may pause for a quarter of this.
+    #[arg(long, value_name = "SECONDS")]
+    pub l1_inclusion_deadline_s: Option<u64>,
 }
 
 /// The settings file (`--config`): the flags' names with underscores, plus the admin key.
@@ -187,6 +212,12 @@ struct FileConfig {
     rollup_max_backlog: Option<usize>,
     rollup_rate_limit: Option<u32>,
     rollup_prove: Option<bool>,
+    l1_rpc: Option<String>,
+    l1_deployment: Option<PathBuf>,
+    l1_confirmations: Option<u64>,
+    l1_poll_ms: Option<u64>,
+    l1_inclusion_deadline_s: Option<u64>,
+    l1_private_key: Option<String>,
 }
 
 /// Resolved settings of one `kiln serve` process.
@@ -253,6 +284,25 @@ pub struct RollupConfig {
     pub rate_limit: u32,
     /// Whether batches are proven here.
     pub prove: bool,
+    /// The L1, if one is attached.
+    pub l1: Option<L1Config>,
+}
+
+/// The rollup's L1 (`--l1-rpc`).
+#[derive(Clone, Debug)]
+pub struct L1Config {
+    /// `None`: start anvil; otherwise the JSON-RPC URL.
+    pub url: Option<String>,
+    /// The operator's private key.
+    pub private_key: String,
+    /// The deployment record, if given.
+    pub deployment: Option<PathBuf>,
+    /// Confirmation depth.
+    pub confirmations: u64,
+    /// Poll period, ms.
+    pub poll_ms: u64,
+    /// Inclusion deadline for a deployment made here, s.
+    pub inclusion_deadline_s: u64,
 }
 
 fn env_value<T: FromStr>(name: &str) -> Result<Option<T>, ConfigError>
@@ -363,6 +413,43 @@ impl ServeConfig {
                     max_backlog: pick!(rollup_max_backlog, "KILN_ROLLUP_MAX_BACKLOG", 4096),
                     rate_limit: pick!(rollup_rate_limit, "KILN_ROLLUP_RATE_LIMIT", 200),
                     prove: pick!(rollup_prove, "KILN_ROLLUP_PROVE", true),
+                    l1: match pick!(l1_rpc, "KILN_L1_RPC", "none".to_string()).as_str() {
+                        "none" | "" => None,
+                        rpc => {
+                            let anvil = rpc == "anvil";
+                            let key = env_value::<String>("KILN_L1_PRIVATE_KEY")?
+                                .or(file.l1_private_key.clone());
+                            Some(L1Config {
+                                url: (!anvil).then(|| rpc.to_string()),
+                                private_key: match (key, anvil) {
+                                    (Some(k), _) => k,
+                                    (None, true) => kiln_l1::anvil::DEV_KEY.to_string(),
+                                    (None, false) => {
+                                        return Err(ConfigError::Invalid {
+                                            name: "l1_private_key",
+                                            problem: format!("--l1-rpc {rpc} needs the operator's key in KILN_L1_PRIVATE_KEY (or l1_private_key in the config file)"),
+                                        })
+                                    }
+                                },
+                                deployment: match args.l1_deployment.clone() {
+                                    Some(p) => Some(p),
+                                    None => env_value("KILN_L1_DEPLOYMENT")?
+                                        .or(file.l1_deployment.clone()),
+                                },
+                                confirmations: pick!(
+                                    l1_confirmations,
+                                    "KILN_L1_CONFIRMATIONS",
+                                    if anvil { 0 } else { 2 }
+                                ),
+                                poll_ms: pick!(l1_poll_ms, "KILN_L1_POLL_MS", 1000),
+                                inclusion_deadline_s: pick!(
+                                    l1_inclusion_deadline_s,
+                                    "KILN_L1_INCLUSION_DEADLINE_S",
+                                    86_400
+                                ),
+                            })
+                        }
+                    },
                 })
             } else {
                 None
@@ -393,6 +480,15 @@ impl ServeConfig {
                     name: "rollup_max_batch_size",
                     problem: "at most 4096 transactions per batch".into(),
                 });
+            }
+            if let Some(l1) = &r.l1 {
+                positive("l1_poll_ms", l1.poll_ms)?;
+                if l1.inclusion_deadline_s < 8 {
+                    return Err(ConfigError::Invalid {
+                        name: "l1_inclusion_deadline_s",
+                        problem: "at least 8 seconds".into(),
+                    });
+                }
             }
             if r.genesis.is_none() {
                 return Err(ConfigError::Invalid {

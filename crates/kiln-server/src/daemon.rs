@@ -120,9 +120,60 @@ async fn open_rollup(
     })
 }
 
+/// Starts the rollup's L1 side (deployment, follower, submitter) in the background; a
+/// failure is logged and leaves the rollup running without L1.
+fn start_l1(
+    state: &AppState,
+    sequencer: Arc<kiln_sequencer::Sequencer>,
+    rc: &crate::config::RollupConfig,
+    l1: crate::config::L1Config,
+) {
+    let settings = kiln_l1::node::L1Settings {
+        url: l1.url.clone().unwrap_or_default(),
+        private_key: l1.private_key.clone(),
+        deployment_file: l1
+            .deployment
+            .clone()
+            .unwrap_or_else(|| state.dirs.root.join("rollup/l1-deployment.json")),
+        confirmations: l1.confirmations,
+        poll: Duration::from_millis(l1.poll_ms),
+        bump_after: Duration::from_secs(30),
+        proof_deadline_s: 3600,
+        inclusion_deadline_s: l1.inclusion_deadline_s,
+        max_pause_s: l1.inclusion_deadline_s / 4,
+    };
+    let genesis = rc.genesis.clone();
+    let batch_size = rc.max_batch_size;
+    tokio::spawn(async move {
+        let text = match genesis.as_ref().map(std::fs::read_to_string) {
+            Some(Ok(t)) => t,
+            _ => {
+                tracing::error!(target: crate::TARGET, "the rollup's L1 side cannot read the genesis");
+                return;
+            }
+        };
+        if let Err(e) = kiln_l1::node::start(settings, sequencer, &text, batch_size).await {
+            tracing::error!(target: crate::TARGET, error = %e, "the rollup runs without its L1");
+        }
+    });
+}
+
 /// Runs the daemon until SIGINT/SIGTERM.
 pub fn run(args: ServeArgs) -> Result<(), ServeError> {
-    let cfg = ServeConfig::resolve(args)?;
+    let mut cfg = ServeConfig::resolve(args)?;
+    // A development L1 is started here, on the main thread, which lives as long as the
+    // process: anvil is killed when the thread that started it ends.
+    let _anvil = match cfg.rollup.as_mut().and_then(|r| r.l1.as_mut()) {
+        Some(l1) if l1.url.is_none() => {
+            let dir = cfg.data_dir.join("rollup");
+            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+            let anvil = kiln_l1::anvil::Anvil::start(&dir.join("anvil-state.json"), 1)
+                .map_err(|e| ServeError::Rollup(e.to_string()))?;
+            l1.url = Some(anvil.url.clone());
+            Some(anvil)
+        }
+        _ => None,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("kiln-serve")
@@ -236,6 +287,9 @@ async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     }
 
     if let Some((sequencer, base, closed, rc)) = rollup_prover {
+        if let Some(l1) = rc.l1.clone() {
+            start_l1(&state, sequencer.clone(), &rc, l1);
+        }
         crate::rollup_prover::start(state.clone(), sequencer, base, closed, rc);
     }
 

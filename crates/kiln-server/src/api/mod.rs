@@ -63,6 +63,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/rollup/state"),
     ("GET", "/v1/rollup/batches/{number}"),
     ("GET", "/v1/rollup/batches/{number}/verification-key"),
+    ("GET", "/v1/rollup/batches/{number}/exits"),
     ("POST", "/v1/rollup/rpc"),
 ];
 
@@ -473,6 +474,12 @@ pub fn routes(
             done!(s, rollup::verification_key(s.clone(), a, n))
         })
         .boxed();
+    let rollup_exits = warp::path!("v1" / "rollup" / "batches" / String / "exits")
+        .and(get_or_head())
+        .and(st.clone())
+        .and(remote)
+        .then(|n, s: Arc<AppState>, a| async move { done!(s, rollup::exits(s.clone(), a, n)) })
+        .boxed();
     let rollup_rpc = warp::path!("v1" / "rollup" / "rpc")
         .and(warp::post())
         .and(st.clone())
@@ -553,6 +560,8 @@ pub fn routes(
         .or(rollup_batch)
         .unify()
         .or(rollup_vk)
+        .unify()
+        .or(rollup_exits)
         .unify()
         .or(rollup_rpc)
         .unify()

@@ -261,6 +261,24 @@ pub async fn batch(
     ok(&batch_json(r, parse_batch(&n)?).await?)
 }
 
+/// `GET /v1/rollup/batches/{n}/exits`: the batch's exits with their exit proofs.
+pub async fn exits(
+    state: Arc<AppState>,
+    client: Option<SocketAddr>,
+    n: String,
+) -> Result<Response, ApiError> {
+    let r = rollup(&state, client)?;
+    let n = parse_batch(&n)?;
+    batch_json(r, n).await?;
+    let exits = r
+        .sequencer
+        .batch_exits(n)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::NotFound(format!("batch {n} is not built yet")))?;
+    ok(&exits)
+}
+
 /// `GET /v1/rollup/batches/{n}/verification-key`.
 pub async fn verification_key(
     state: Arc<AppState>,
