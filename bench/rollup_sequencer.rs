@@ -72,6 +72,8 @@ fn serve(
         .arg(data)
         .args([
             "--rollup",
+            "--l1-rpc",
+            "none",
             "--rollup-prove",
             "false",
             "--rollup-rate-limit",

@@ -17,6 +17,8 @@ fn start(data: &Path, genesis: &Path) -> Server {
         data,
         &[
             "--rollup",
+            "--l1-rpc",
+            "none",
             "--rollup-genesis",
             genesis.to_str().unwrap(),
             "--rollup-max-batch-size",
@@ -511,6 +513,8 @@ fn kill_9_under_load_keeps_every_confirmed_transaction_once_in_order() {
     let g = genesis.to_str().unwrap();
     let args = [
         "--rollup",
+        "--l1-rpc",
+        "none",
         "--rollup-genesis",
         g,
         "--rollup-max-batch-size",
@@ -677,6 +681,8 @@ fn a_snarkjs_ceremony_key_for_the_exported_circuit_proves_batches() {
         "--listen",
         "127.0.0.1:0",
         "--rollup",
+        "--l1-rpc",
+        "none",
         "--rollup-genesis",
         g,
         "--rollup-max-batch-size",
@@ -689,6 +695,8 @@ fn a_snarkjs_ceremony_key_for_the_exported_circuit_proves_batches() {
         &data,
         &[
             "--rollup",
+            "--l1-rpc",
+            "none",
             "--rollup-genesis",
             g,
             "--rollup-max-batch-size",

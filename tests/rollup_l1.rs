@@ -6,9 +6,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use common::chain::{Anvil, DEV_KEY};
+use common::l1::*;
 use common::server::*;
 use common::wallet::*;
 use common::*;
@@ -26,49 +28,13 @@ const USER2: (&str, &str) = (
 /// Where withdrawals go (an address with no code and no balance).
 const RECIPIENT: &str = "0x00000000000000000000000000000000000c0ffe";
 
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// `cast send` from `key`; returns whether it succeeded and cast's output.
-fn send(chain: &Anvil, key: &str, args: &[&str]) -> (bool, String) {
-    let mut all = vec!["send", "--private-key", key, "--json"];
-    all.extend_from_slice(args);
-    let out = chain.cast(&all);
-    let text = format!("{}{}", out.stdout, out.stderr);
-    let ok = out.success()
-        && serde_json::from_str::<Value>(&out.stdout).is_ok_and(|r| r["status"] == "0x1");
-    (ok, text)
-}
-
-fn call(chain: &Anvil, args: &[&str]) -> String {
-    let mut all = vec!["call"];
-    all.extend_from_slice(args);
-    let out = chain.cast(&all).ok();
-    out.stdout
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_string()
-}
-
-fn account(s: &Server, i: u64) -> Option<Value> {
-    let r = s.call("GET", &format!("/v1/rollup/accounts/{i}"), None, Body::None);
-    (r.status == 200).then(|| r.json())
-}
-
-#[test]
-fn deposits_transfers_and_withdrawals_go_through_l1_and_each_exit_is_paid_once() {
+/// anvil, a test dir, `n` wallet keys, a genesis with account 1 (key 1, the fee account)
+/// and kiln serving the rollup on that chain: (chain, dir, keys, genesis, data dir, server,
+/// rollup contract).
+fn setup(name: &str, n: usize) -> (Anvil, TestDir, Keys, PathBuf, PathBuf, Server, String) {
     let chain = Anvil::start();
-    let dir = TestDir::new("rollup-l1");
-    let keys = Keys(wallet("keys", "3").as_array().unwrap().clone());
+    let dir = TestDir::new(name);
+    let keys = Keys(wallet("keys", &n.to_string()).as_array().unwrap().clone());
     let k1 = &keys.0[0];
     let genesis = dir.join("genesis.json");
     write_json(
@@ -77,35 +43,14 @@ fn deposits_transfers_and_withdrawals_go_through_l1_and_each_exit_is_paid_once()
             {"index": 1, "token": 0, "balance": "0", "ax": k1["ax"], "ay": k1["ay"], "eth_address": "0"}],
             "fee_accounts": [{"token": 0, "index": 1}]}),
     );
-    std::env::set_var("KILN_L1_PRIVATE_KEY", DEV_KEY);
     let data = dir.join("data");
-    let s = Server::start(
-        &data,
-        &[
-            "--rollup",
-            "--rollup-genesis",
-            genesis.to_str().unwrap(),
-            "--rollup-max-batch-size",
-            "2",
-            "--rollup-batch-timeout-ms",
-            "300",
-            "--rollup-rate-limit",
-            "0",
-            "--l1-rpc",
-            &chain.url,
-            "--l1-confirmations",
-            "0",
-            "--l1-poll-ms",
-            "200",
-        ],
-    );
-    let record = data.join("rollup/l1-deployment.json");
-    let deployment: Value = wait_for("the deployment", 900, || {
-        std::fs::read_to_string(&record)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-    });
-    let rollup = deployment["rollup"].as_str().unwrap().to_string();
+    let (s, rollup) = start(&chain, &data, &genesis);
+    (chain, dir, keys, genesis, data, s, rollup)
+}
+
+#[test]
+fn deposits_transfers_and_withdrawals_go_through_l1_and_each_exit_is_paid_once() {
+    let (chain, dir, keys, _, _, s, rollup) = setup("rollup-l1", 3);
 
     // An ERC-20, registered as token 1.
     let token_code = serde_json::from_str::<Value>(
@@ -204,14 +149,14 @@ fn deposits_transfers_and_withdrawals_go_through_l1_and_each_exit_is_paid_once()
     let a2 = wait_for("account 2", 120, || {
         account(&s, 2).filter(|a| a["balance"] == eth)
     });
-    assert_eq!(a2["eth_address"], json!(alloy_dec(USER1.1)));
+    assert_eq!(a2["eth_address"], json!(address_dec(USER1.1)));
     let a3 = wait_for("account 3", 120, || {
         account(&s, 3).filter(|a| a["balance"] == "700000")
     });
     assert_eq!(a3["token"], json!(1));
 
     // L2: a transfer, then withdrawals of ETH and of the token to RECIPIENT on L1.
-    let recipient = alloy_dec(RECIPIENT);
+    let recipient = address_dec(RECIPIENT);
     let mut t3 = tx(&keys, "withdraw", 3, &recipient, "300000", 0, 0);
     t3["token"] = json!(1);
     let signed = sign(
@@ -222,34 +167,10 @@ fn deposits_transfers_and_withdrawals_go_through_l1_and_each_exit_is_paid_once()
             t3,
         ],
     );
-    let mut hashes = Vec::new();
-    for (hash, body) in &signed {
-        let r = s.call(
-            "POST",
-            "/v1/rollup/transactions",
-            None,
-            Body::Json(body.clone()),
-        );
-        assert_eq!(r.status, 200, "{r:?}");
-        hashes.push(hash.clone());
-    }
+    let hashes = post(&s, &signed);
 
     // Every transaction reaches `finalized`; the contract's proven root is the sequencer's.
-    let batches: Vec<u64> = hashes
-        .iter()
-        .map(|h| {
-            wait_for(&format!("{h} finalized"), 900, || {
-                let r = s.call(
-                    "GET",
-                    &format!("/v1/rollup/transactions/{h}"),
-                    None,
-                    Body::None,
-                );
-                (r.status == 200 && r.json()["status"] == "finalized")
-                    .then(|| r.json()["batch"].as_u64().unwrap())
-            })
-        })
-        .collect();
+    let batches = wait_finalized(&s, &hashes);
     let last = *batches.iter().max().unwrap();
     let b = s
         .call(
@@ -260,8 +181,8 @@ fn deposits_transfers_and_withdrawals_go_through_l1_and_each_exit_is_paid_once()
         )
         .expect(200);
     assert_eq!(b["status"], "finalized");
-    let proven = call(&chain, &[&rollup, "provenStateRoot()(uint256)"]);
-    let progress = call(
+    let proven = cast_call(&chain, &[&rollup, "provenStateRoot()(uint256)"]);
+    let progress = cast_call(
         &chain,
         &[&rollup, "progress()(uint64,uint64,uint64,uint64)"],
     );
@@ -303,23 +224,7 @@ fn deposits_transfers_and_withdrawals_go_through_l1_and_each_exit_is_paid_once()
             )
             .expect(200);
         for e in exits["exits"].as_array().unwrap() {
-            let path: Vec<String> = e["path"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|g| {
-                    format!(
-                        "[{}]",
-                        g.as_array()
-                            .unwrap()
-                            .iter()
-                            .map(|x| x.as_str().unwrap())
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    )
-                })
-                .collect();
-            let path = format!("[{}]", path.join(","));
+            let path = path_arg(&e["path"]);
             let sig = "finalizeWithdrawal(uint256,uint256,address,uint256,uint256,uint256[4][])";
             let args = [
                 n.to_string(),
@@ -353,13 +258,292 @@ fn deposits_transfers_and_withdrawals_go_through_l1_and_each_exit_is_paid_once()
         .trim()
         .to_string();
     assert_eq!(after_eth, "500000000000000000");
-    let tokens = call(&chain, &[&token, "balanceOf(address)(uint256)", RECIPIENT]);
+    let tokens = cast_call(&chain, &[&token, "balanceOf(address)(uint256)", RECIPIENT]);
     assert_eq!(tokens, "300000");
 }
 
-/// An address as the decimal number L2 writes it.
-fn alloy_dec(addr: &str) -> String {
-    num_bigint::BigUint::parse_bytes(addr.trim_start_matches("0x").as_bytes(), 16)
-        .unwrap()
-        .to_string()
+/// `finalizeBatch(data, proof)` as cast arguments, from a batch as the API serves it.
+fn finalize_args(batch: &Value) -> [String; 4] {
+    let p = &batch["proof"];
+    let s = |v: &Value| v.as_str().unwrap().to_string();
+    [
+        s(&batch["data"]),
+        format!("[{},{}]", s(&p["pi_a"][0]), s(&p["pi_a"][1])),
+        format!(
+            "[[{},{}],[{},{}]]",
+            s(&p["pi_b"][0][1]),
+            s(&p["pi_b"][0][0]),
+            s(&p["pi_b"][1][1]),
+            s(&p["pi_b"][1][0])
+        ),
+        format!("[{},{}]", s(&p["pi_c"][0]), s(&p["pi_c"][1])),
+    ]
+}
+
+/// What `finalizeBatch(args)` from the operator does at `block`: Ok, or the revert text.
+fn try_finalize(chain: &Anvil, rollup: &str, block: u64, args: &[String; 4]) -> Result<(), String> {
+    let mut all = vec![
+        "call".to_string(),
+        "--from".into(),
+        "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".into(),
+        "--block".into(),
+        block.to_string(),
+        rollup.into(),
+        "finalizeBatch(bytes,uint256[2],uint256[2][2],uint256[2])".into(),
+    ];
+    all.extend(args.iter().cloned());
+    let out = chain.cast(&all);
+    if out.success() {
+        Ok(())
+    } else {
+        Err(format!("{}{}", out.stdout, out.stderr))
+    }
+}
+
+#[test]
+fn bad_batches_revert_reorgs_and_kill_9_post_each_batch_once_and_exodus_pays_despite_the_pause() {
+    let (chain, dir, keys, genesis, data, s, rollup) = setup("rollup-l1-faults", 2);
+    let k2 = &keys.0[1];
+    let eth = "1000000000000000000";
+    let (ok, text) = send(
+        &chain,
+        USER1.0,
+        &[
+            "--value",
+            eth,
+            &rollup,
+            "deposit(address,uint256,uint256,uint256)",
+            "0x0000000000000000000000000000000000000000",
+            eth,
+            k2["ax"].as_str().unwrap(),
+            k2["ay"].as_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{text}");
+    wait_for("account 2", 120, || {
+        account(&s, 2).filter(|a| a["balance"] == eth)
+    });
+
+    // Two batches of transfers, posted by the submitter.
+    let hashes = post(
+        &s,
+        &sign(
+            &dir,
+            &[
+                tx(&keys, "transfer", 2, "1", "1000", 0, 0),
+                tx(&keys, "transfer", 2, "1", "2000", 0, 1),
+                tx(&keys, "transfer", 2, "1", "3000", 0, 2),
+            ],
+        ),
+    );
+    let batches = wait_finalized(&s, &hashes);
+    let (first, last) = (batches[0], *batches.iter().max().unwrap());
+    assert!(
+        last > first,
+        "the transfers should span two batches: {batches:?}"
+    );
+
+    // Bad batches, each judged at the block before the real one was posted.
+    let events = proven_events(&chain, &rollup);
+    let block_of = |n: u64| events.iter().find(|(b, _)| *b == n).unwrap().1;
+    let b_last = s
+        .call(
+            "GET",
+            &format!("/v1/rollup/batches/{last}"),
+            None,
+            Body::None,
+        )
+        .expect(200);
+    let good = finalize_args(&b_last);
+    let before = block_of(last) - 1;
+    assert_eq!(try_finalize(&chain, &rollup, before, &good), Ok(()));
+    let mut tampered = good.clone();
+    tampered[3] = format!(
+        "[{},{}]",
+        b_last["proof"]["pi_a"][0].as_str().unwrap(),
+        b_last["proof"]["pi_a"][1].as_str().unwrap()
+    );
+    let reason = try_finalize(&chain, &rollup, before, &tampered).unwrap_err();
+    assert!(
+        reason.contains("proof does not verify for this batch data"),
+        "{reason}"
+    );
+    let mut other_data = good.clone();
+    let len = other_data[0].len();
+    let flipped = if other_data[0].ends_with('0') {
+        "1"
+    } else {
+        "0"
+    };
+    other_data[0].replace_range(len - 1.., flipped);
+    let reason = try_finalize(&chain, &rollup, before, &other_data).unwrap_err();
+    assert!(
+        reason.contains("proof does not verify for this batch data"),
+        "{reason}"
+    );
+    let mut wrong_root = good.clone();
+    wrong_root[0].replace_range(2 + 2 * 16..2 + 2 * 17, "ff");
+    let reason = try_finalize(&chain, &rollup, before, &wrong_root).unwrap_err();
+    assert!(
+        reason.contains("old state root is not the last committed root"),
+        "{reason}"
+    );
+    let reason = try_finalize(&chain, &rollup, block_of(last), &good).unwrap_err();
+    assert!(
+        reason.contains("not the next batch number"),
+        "replayed: {reason}"
+    );
+    let b_first = s
+        .call(
+            "GET",
+            &format!("/v1/rollup/batches/{first}"),
+            None,
+            Body::None,
+        )
+        .expect(200);
+    let reason = try_finalize(
+        &chain,
+        &rollup,
+        block_of(first) - 1,
+        &finalize_args(&b_last),
+    )
+    .unwrap_err();
+    assert!(
+        reason.contains("not the next batch number"),
+        "out of order: {reason}"
+    );
+    assert_eq!(
+        try_finalize(
+            &chain,
+            &rollup,
+            block_of(first) - 1,
+            &finalize_args(&b_first)
+        ),
+        Ok(())
+    );
+
+    // A reorg during submission: the chain drops the batch's transaction; it is sent again.
+    let snapshot = rpc(&chain, &["evm_snapshot"]);
+    let hashes = post(
+        &s,
+        &sign(&dir, &[tx(&keys, "transfer", 2, "1", "4000", 0, 3)]),
+    );
+    let proven_then = wait_for("the next batch on L1", 600, || {
+        let e = proven_events(&chain, &rollup);
+        (e.len() > events.len()).then_some(e.len())
+    });
+    assert_eq!(
+        rpc(&chain, &["evm_revert", snapshot.trim_matches('"')]),
+        "true"
+    );
+    assert!(proven_events(&chain, &rollup).len() < proven_then);
+    wait_finalized(&s, &hashes);
+    wait_for("the batch posted again", 120, || {
+        (proven_events(&chain, &rollup).len() == proven_then).then_some(())
+    });
+
+    // kill -9 while batches are being proven and posted; after a restart each is posted once.
+    let hashes = post(
+        &s,
+        &sign(
+            &dir,
+            &[
+                tx(&keys, "transfer", 2, "1", "5000", 0, 4),
+                tx(&keys, "transfer", 2, "1", "6000", 0, 5),
+                tx(&keys, "transfer", 2, "1", "7000", 0, 6),
+            ],
+        ),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    s.kill9();
+    let (s, _) = start(&chain, &data, &genesis);
+    wait_finalized(&s, &hashes);
+    let events = proven_events(&chain, &rollup);
+    let numbers: Vec<u64> = events.iter().map(|(n, _)| *n).collect();
+    let expected: Vec<u64> = (1..=numbers.len() as u64).collect();
+    assert_eq!(numbers, expected, "every batch proven on L1 once, in order");
+    let state = s
+        .call("GET", "/v1/rollup/state", None, Body::None)
+        .expect(200);
+    assert_eq!(
+        cast_call(&chain, &[&rollup, "provenStateRoot()(uint256)"]),
+        state["state_root_decimal"].as_str().unwrap()
+    );
+
+    // Censorship: the operator is gone, a forced exit waits past its deadline, the guardian
+    // pauses, and still exodus is switched on and the owner takes its balance out once.
+    let a2 = account(&s, 2).unwrap();
+    let proof = s
+        .call("GET", "/v1/rollup/accounts/2/proof", None, Body::None)
+        .expect(200);
+    assert_eq!(proof["root"], state["state_root_decimal"]);
+    s.kill9();
+    assert!(send(&chain, USER1.0, &[&rollup, "forceExit(uint256)", "2"]).0);
+    let (ok, text) = send(&chain, USER2.0, &[&rollup, "activateExodus()"]);
+    assert!(
+        !ok && text.contains("within its inclusion deadline"),
+        "{text}"
+    );
+    assert!(send(&chain, DEV_KEY, &[&rollup, "pause()"]).0);
+    rpc(&chain, &["evm_increaseTime", "101"]);
+    rpc(&chain, &["evm_mine"]);
+    let (ok, text) = send(&chain, USER2.0, &[&rollup, "activateExodus()"]);
+    assert!(ok, "{text}");
+    let path = path_arg(&proof["path"]);
+    let sig =
+        "exodusWithdraw(uint256,uint256,uint256,uint256,uint256,uint256,address,uint256[4][])";
+    let balance = a2["balance"].as_str().unwrap().to_string();
+    let nonce = a2["nonce"].to_string();
+    let args = |bal: &str| -> Vec<String> {
+        vec![
+            rollup.clone(),
+            sig.into(),
+            "2".into(),
+            "0".into(),
+            nonce.clone(),
+            bal.into(),
+            a2["ax"].as_str().unwrap().into(),
+            a2["ay"].as_str().unwrap().into(),
+            USER1.1.into(),
+            path.clone(),
+        ]
+    };
+    let wrong = args("1");
+    let (ok, text) = send(
+        &chain,
+        USER2.0,
+        &wrong.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(
+        !ok && text.contains("does not match the last proven state root"),
+        "{text}"
+    );
+    let owner_before: u128 = chain
+        .cast(&["balance", USER1.1])
+        .ok()
+        .stdout
+        .trim()
+        .parse()
+        .unwrap();
+    let right = args(&balance);
+    let (ok, text) = send(
+        &chain,
+        USER2.0,
+        &right.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(ok, "{text}");
+    let owner_after: u128 = chain
+        .cast(&["balance", USER1.1])
+        .ok()
+        .stdout
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(owner_after - owner_before, balance.parse::<u128>().unwrap());
+    let (ok, text) = send(
+        &chain,
+        USER2.0,
+        &right.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(!ok && text.contains("already withdrawn"), "{text}");
 }

@@ -79,7 +79,8 @@ pub enum Command {
     /// Admin key from KILN_ADMIN_KEY or the config file; with none, the first start
     /// generates one and prints it once.
     Serve(Box<kiln_server::ServeArgs>),
-    /// Rollup tools that work from files (reconstruct the state from batch data).
+    /// Rollup tools: export the batch circuit, deploy the L1 contracts, reconstruct the state
+    /// from batch data (files, or the L1).
     Rollup {
         /// What to do.
         #[command(subcommand)]

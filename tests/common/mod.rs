@@ -17,6 +17,7 @@
 #![allow(dead_code)]
 
 pub mod chain;
+pub mod l1;
 pub mod server;
 pub mod wallet;
 

@@ -26,6 +26,13 @@ mod bindings {
     );
 
     alloy::sol!(
+        /// The batch verifier (`contracts/src/BatchVerifier.sol`, the template).
+        #[sol(rpc)]
+        BatchVerifier,
+        "../../contracts/out/BatchVerifier.json"
+    );
+
+    alloy::sol!(
         /// A plain ERC-20 for tests and development chains (`contracts/test/TestToken.sol`).
         #[sol(rpc)]
         #[allow(missing_docs)]
@@ -34,7 +41,7 @@ mod bindings {
     );
 }
 
-pub use bindings::{KilnRollup, TestToken};
+pub use bindings::{BatchVerifier, KilnRollup, TestToken};
 
 /// One artifact of `contracts/out/`.
 #[derive(Debug, serde::Deserialize)]

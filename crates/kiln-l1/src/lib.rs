@@ -4,6 +4,8 @@
 //!
 //! - [`anvil`]: a development L1 the appliance starts itself.
 //! - [`artifacts`]: the committed build of `contracts/`, the bindings, the verifier template.
+//! - [`chain_data`]: the proven batches' data read back from L1 (the committing
+//!   transactions' `batchData`), to rebuild the state from L1 alone.
 //! - [`deploy`]: deploying the contracts; the [`deploy::Deployment`] record.
 //! - [`follower`]: the contract's L1 queue, followed at a confirmation depth, into the
 //!   sequencer's queue (each position once).
@@ -14,6 +16,7 @@
 
 pub mod anvil;
 pub mod artifacts;
+pub mod chain_data;
 pub mod deploy;
 pub mod follower;
 pub mod genesis;

@@ -155,7 +155,7 @@ pub struct ServeArgs {
     pub rollup_prove: Option<bool>,
     /// The rollup's L1: an Ethereum JSON-RPC URL, `anvil` (start a development chain kept
     /// in the data dir; needs foundry's anvil, which `bash .ci/run --install` installs), or
-    /// `none` (no L1: the development genesis only) [env KILN_L1_RPC; default none]. The
+    /// `none` (no L1: the development genesis only) [env KILN_L1_RPC; default anvil]. The
     /// operator's key is `KILN_L1_PRIVATE_KEY` (or `l1_private_key` in the config file;
     /// with anvil: anvil's first development key).
     #[arg(long, value_name = "URL|anvil|none")]
@@ -413,7 +413,7 @@ impl ServeConfig {
                     max_backlog: pick!(rollup_max_backlog, "KILN_ROLLUP_MAX_BACKLOG", 4096),
                     rate_limit: pick!(rollup_rate_limit, "KILN_ROLLUP_RATE_LIMIT", 200),
                     prove: pick!(rollup_prove, "KILN_ROLLUP_PROVE", true),
-                    l1: match pick!(l1_rpc, "KILN_L1_RPC", "none".to_string()).as_str() {
+                    l1: match pick!(l1_rpc, "KILN_L1_RPC", "anvil".to_string()).as_str() {
                         "none" | "" => None,
                         rpc => {
                             let anvil = rpc == "anvil";
