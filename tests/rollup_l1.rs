@@ -547,3 +547,171 @@ fn bad_batches_revert_reorgs_and_kill_9_post_each_batch_once_and_exodus_pays_des
     );
     assert!(!ok && text.contains("already withdrawn"), "{text}");
 }
+
+/// The operator's pending batch transactions in anvil's pool: their maxFeePerGas.
+fn pending_fees(chain: &Anvil) -> Vec<u128> {
+    let pool: Value = serde_json::from_str(&rpc(chain, &["txpool_content"])).unwrap_or_default();
+    let mut fees = Vec::new();
+    for (from, by_nonce) in pool["pending"].as_object().into_iter().flatten() {
+        if !from.eq_ignore_ascii_case("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266") {
+            continue;
+        }
+        for tx in by_nonce.as_object().into_iter().flatten().map(|(_, t)| t) {
+            let fee = tx["maxFeePerGas"]
+                .as_str()
+                .unwrap_or("0x0")
+                .trim_start_matches("0x");
+            fees.push(u128::from_str_radix(fee, 16).unwrap_or(0));
+        }
+    }
+    fees
+}
+
+#[test]
+fn a_stuck_batch_transaction_is_replaced_with_higher_fees_and_an_l1_that_goes_down_loses_nothing() {
+    let dir = TestDir::new("rollup-l1-stuck");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let state = dir.join("anvil-state.json");
+    let anvil_args = [
+        "--port",
+        &port,
+        "--state",
+        state.to_str().unwrap(),
+        "--state-interval",
+        "1",
+    ];
+    let chain = Anvil::start_with(&anvil_args);
+    let keys = Keys(wallet("keys", "2").as_array().unwrap().clone());
+    let (k1, k2) = (&keys.0[0], &keys.0[1]);
+    let genesis = dir.join("genesis.json");
+    write_json(
+        &genesis,
+        &json!({"chain_id": CHAIN, "accounts": [
+            {"index": 1, "token": 0, "balance": "0", "ax": k1["ax"], "ay": k1["ay"], "eth_address": "0"},
+            {"index": 2, "token": 0, "balance": "1000000", "ax": k2["ax"], "ay": k2["ay"], "eth_address": "0"}],
+            "fee_accounts": [{"token": 0, "index": 1}]}),
+    );
+    let data = dir.join("data");
+    let (s, rollup) = start_with(&chain, &data, &genesis, &["--l1-bump-after-s", "2"]);
+    wait_finalized(
+        &s,
+        &post(
+            &s,
+            &sign(&dir, &[tx(&keys, "transfer", 2, "1", "10", 0, 0)]),
+        ),
+    );
+    let posted = proven_events(&chain, &rollup).len();
+
+    // The L1 stops mining: the batch transaction waits in the pool, and is replaced by one
+    // with higher fees; once blocks come again it is in, once.
+    assert_eq!(rpc(&chain, &["evm_setAutomine", "false"]), "null");
+    let hashes = post(
+        &s,
+        &sign(&dir, &[tx(&keys, "transfer", 2, "1", "20", 0, 1)]),
+    );
+    let first = wait_for("a pending batch transaction", 300, || {
+        pending_fees(&chain).first().copied()
+    });
+    let bumped = wait_for("a replacement with higher fees", 60, || {
+        pending_fees(&chain).into_iter().find(|f| *f > first)
+    });
+    assert!(bumped >= first + first / 8, "{first} -> {bumped}");
+    assert_eq!(rpc(&chain, &["evm_setAutomine", "true"]), "null");
+    rpc(&chain, &["evm_mine"]);
+    wait_finalized(&s, &hashes);
+    assert_eq!(proven_events(&chain, &rollup).len(), posted + 1);
+
+    // The L1 goes down: the sequencer keeps confirming; when the node is back, every batch
+    // goes in, once each, in order.
+    std::thread::sleep(Duration::from_millis(2500)); // the state file catches up
+    drop(chain);
+    let hashes = post(
+        &s,
+        &sign(
+            &dir,
+            &[
+                tx(&keys, "transfer", 2, "1", "30", 0, 2),
+                tx(&keys, "transfer", 2, "1", "40", 0, 3),
+                tx(&keys, "transfer", 2, "1", "50", 0, 4),
+            ],
+        ),
+    );
+    std::thread::sleep(Duration::from_secs(5));
+    let chain = Anvil::start_with(&anvil_args);
+    wait_finalized(&s, &hashes);
+    let numbers: Vec<u64> = proven_events(&chain, &rollup)
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    let expected: Vec<u64> = (1..=numbers.len() as u64).collect();
+    assert_eq!(numbers, expected, "every batch proven on L1 once, in order");
+    let state = s
+        .call("GET", "/v1/rollup/state", None, Body::None)
+        .expect(200);
+    assert_eq!(
+        cast_call(&chain, &[&rollup, "provenStateRoot()(uint256)"]),
+        state["state_root_decimal"].as_str().unwrap()
+    );
+}
+
+#[test]
+fn a_deposit_reorged_away_before_its_confirmations_is_never_credited_and_its_redo_once() {
+    let chain = Anvil::start();
+    let dir = TestDir::new("rollup-l1-deposit-reorg");
+    let keys = Keys(wallet("keys", "2").as_array().unwrap().clone());
+    let (k1, k2) = (&keys.0[0], &keys.0[1]);
+    let genesis = dir.join("genesis.json");
+    write_json(
+        &genesis,
+        &json!({"chain_id": CHAIN, "accounts": [
+            {"index": 1, "token": 0, "balance": "0", "ax": k1["ax"], "ay": k1["ay"], "eth_address": "0"}],
+            "fee_accounts": [{"token": 0, "index": 1}]}),
+    );
+    let data = dir.join("data");
+    let (s, rollup) = start_with(&chain, &data, &genesis, &["--l1-confirmations", "2"]);
+    let deposit = |amount: &str| {
+        let (ok, text) = send(
+            &chain,
+            USER1.0,
+            &[
+                "--value",
+                amount,
+                &rollup,
+                "deposit(address,uint256,uint256,uint256)",
+                "0x0000000000000000000000000000000000000000",
+                amount,
+                k2["ax"].as_str().unwrap(),
+                k2["ay"].as_str().unwrap(),
+            ],
+        );
+        assert!(ok, "{text}");
+    };
+    let snapshot = rpc(&chain, &["evm_snapshot"]);
+    deposit("1000");
+    rpc(&chain, &["evm_mine"]); // one block over it: not yet deep enough
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        account(&s, 2).is_none(),
+        "credited before its confirmations"
+    );
+    assert_eq!(
+        rpc(&chain, &["evm_revert", snapshot.trim_matches('"')]),
+        "true"
+    );
+    deposit("2000");
+    for _ in 0..3 {
+        rpc(&chain, &["evm_mine"]);
+    }
+    let a = wait_for("the deposit made again", 120, || account(&s, 2));
+    assert_eq!(
+        a["balance"], "2000",
+        "credited once, with the deposit that stayed on chain"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(account(&s, 2).unwrap()["balance"], "2000");
+}

@@ -21,8 +21,14 @@ pub struct Anvil {
 impl Anvil {
     /// Starts anvil on a free port and waits until it listens.
     pub fn start() -> Anvil {
+        Self::start_with(&["--port", "0"])
+    }
+
+    /// Starts anvil on loopback with `args` (which name the port) and waits until it listens.
+    pub fn start_with(args: &[&str]) -> Anvil {
         let mut child = Command::new(npm_bin().join("anvil"))
-            .args(["--port", "0", "--host", "127.0.0.1"])
+            .args(["--host", "127.0.0.1"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

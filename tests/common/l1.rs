@@ -70,29 +70,34 @@ pub fn account(s: &Server, i: u64) -> Option<Value> {
 /// Starts `kiln serve --rollup` on `chain` (batch size 2) and waits for its deployment;
 /// returns the server and the rollup contract's address.
 pub fn start(chain: &Anvil, data: &Path, genesis: &Path) -> (Server, String) {
+    start_with(chain, data, genesis, &[])
+}
+
+/// [`start`] with more flags (a flag given here replaces its default).
+pub fn start_with(chain: &Anvil, data: &Path, genesis: &Path, extra: &[&str]) -> (Server, String) {
     std::env::set_var("KILN_L1_PRIVATE_KEY", DEV_KEY);
-    let s = Server::start(
-        data,
-        &[
-            "--rollup",
-            "--rollup-genesis",
-            genesis.to_str().unwrap(),
-            "--rollup-max-batch-size",
-            "2",
-            "--rollup-batch-timeout-ms",
-            "300",
-            "--rollup-rate-limit",
-            "0",
-            "--l1-rpc",
-            &chain.url,
-            "--l1-confirmations",
-            "0",
-            "--l1-poll-ms",
-            "200",
-            "--l1-inclusion-deadline-s",
-            "100",
-        ],
-    );
+    let mut args = vec![
+        "--rollup",
+        "--rollup-genesis",
+        genesis.to_str().unwrap(),
+        "--l1-rpc",
+        &chain.url,
+    ];
+    // Defaults that `extra` may override.
+    for (flag, value) in [
+        ("--rollup-max-batch-size", "2"),
+        ("--rollup-batch-timeout-ms", "300"),
+        ("--rollup-rate-limit", "0"),
+        ("--l1-confirmations", "0"),
+        ("--l1-poll-ms", "200"),
+        ("--l1-inclusion-deadline-s", "100"),
+    ] {
+        if !extra.contains(&flag) {
+            args.extend([flag, value]);
+        }
+    }
+    args.extend_from_slice(extra);
+    let s = Server::start(data, &args);
     let record = data.join("rollup/l1-deployment.json");
     let deployment: Value = wait_for("the deployment", 900, || {
         std::fs::read_to_string(&record)

@@ -312,9 +312,11 @@ impl<P: Provider> Submitter<P> {
             .with_from(self.operator)
             .with_to(self.cfg.rollup)
             .with_input(input);
+        // At the latest block: a pending one may hold this batch's earlier transaction.
         let gas = self
             .provider
             .estimate_gas(request.clone())
+            .block(BlockId::latest())
             .await
             .map_err(|e| L1Error::Reverted {
                 what: format!("finalizeBatch of batch {batch}"),

@@ -178,6 +178,10 @@ pub struct ServeArgs {
     /// commit; the guardian (the operator's address) may pause for a quarter of this.
     #[arg(long, value_name = "SECONDS")]
     pub l1_inclusion_deadline_s: Option<u64>,
+    /// A batch transaction not mined after this many seconds is replaced by one with the
+    /// same nonce and fees raised by at least 12.5% [env KILN_L1_BUMP_AFTER_S; default 30].
+    #[arg(long, value_name = "SECONDS")]
+    pub l1_bump_after_s: Option<u64>,
 }
 
 /// The settings file (`--config`): the flags' names with underscores, plus the admin key.
@@ -217,6 +221,7 @@ struct FileConfig {
     l1_confirmations: Option<u64>,
     l1_poll_ms: Option<u64>,
     l1_inclusion_deadline_s: Option<u64>,
+    l1_bump_after_s: Option<u64>,
     l1_private_key: Option<String>,
 }
 
@@ -303,6 +308,8 @@ pub struct L1Config {
     pub poll_ms: u64,
     /// Inclusion deadline for a deployment made here, s.
     pub inclusion_deadline_s: u64,
+    /// Seconds before a stuck batch transaction is replaced.
+    pub bump_after_s: u64,
 }
 
 fn env_value<T: FromStr>(name: &str) -> Result<Option<T>, ConfigError>
@@ -447,6 +454,7 @@ impl ServeConfig {
                                     "KILN_L1_INCLUSION_DEADLINE_S",
                                     86_400
                                 ),
+                                bump_after_s: pick!(l1_bump_after_s, "KILN_L1_BUMP_AFTER_S", 30),
                             })
                         }
                     },
@@ -483,6 +491,7 @@ impl ServeConfig {
             }
             if let Some(l1) = &r.l1 {
                 positive("l1_poll_ms", l1.poll_ms)?;
+                positive("l1_bump_after_s", l1.bump_after_s)?;
                 if l1.inclusion_deadline_s < 8 {
                     return Err(ConfigError::Invalid {
                         name: "l1_inclusion_deadline_s",

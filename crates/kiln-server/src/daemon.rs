@@ -137,7 +137,7 @@ fn start_l1(
             .unwrap_or_else(|| state.dirs.root.join("rollup/l1-deployment.json")),
         confirmations: l1.confirmations,
         poll: Duration::from_millis(l1.poll_ms),
-        bump_after: Duration::from_secs(30),
+        bump_after: Duration::from_secs(l1.bump_after_s),
         proof_deadline_s: 3600,
         inclusion_deadline_s: l1.inclusion_deadline_s,
         max_pause_s: l1.inclusion_deadline_s / 4,
