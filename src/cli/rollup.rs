@@ -110,6 +110,11 @@ pub enum RollupCommand {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Also print the account at this index in the rebuilt state with its state proof:
+        /// what `exodusWithdraw` takes (`{"index", "token", "nonce", "balance", "ax", "ay",
+        /// "eth_address", "path"}`, numbers as decimal strings).
+        #[arg(long, value_name = "INDEX")]
+        account: Option<u32>,
     },
 }
 
@@ -136,14 +141,16 @@ pub fn run(command: RollupCommand) -> Result<Outcome, CliError> {
             l1_rpc: Some(url),
             deployment: Some(deployment),
             json,
-        } if batches.is_empty() => reconstruct_l1(&genesis, &url, &deployment, json),
+            account,
+        } if batches.is_empty() => reconstruct_l1(&genesis, &url, &deployment, json, account),
         RollupCommand::Reconstruct {
             genesis,
             batches,
             l1_rpc: None,
             deployment: None,
             json,
-        } => reconstruct(&genesis, &batches, json),
+            account,
+        } => reconstruct(&genesis, &batches, json, account),
         RollupCommand::Reconstruct { .. } => Err(CliError::BadArgument(
             "give batch data files, or --l1-rpc and --deployment, not both".into(),
         )),
@@ -254,6 +261,33 @@ impl Rebuild {
         serde_json::json!({"batch": self.last, "state_root": hex, "state_root_decimal": decimal, "accounts": self.ledger.len()})
     }
 
+    /// The account at `index` with its state proof, or an error naming the index.
+    fn account(&mut self, index: u32) -> Result<serde_json::Value, CliError> {
+        let dec = |x: &kiln_rollup::Fr| kiln_rollup::babyjub::to_biguint(x).to_string();
+        let a = self.ledger.account(index).cloned().ok_or_else(|| {
+            CliError::BadArgument(format!(
+                "--account {index}: no account at that index after batch {}",
+                self.last
+            ))
+        })?;
+        let path: Vec<Vec<String>> = self
+            .ledger
+            .proof(index)
+            .iter()
+            .map(|g| g.iter().map(dec).collect())
+            .collect();
+        Ok(serde_json::json!({
+            "index": index,
+            "token": a.token.to_string(),
+            "nonce": a.nonce.to_string(),
+            "balance": a.balance.to_string(),
+            "ax": dec(&a.key.x),
+            "ay": dec(&a.key.y),
+            "eth_address": dec(&a.eth_address),
+            "path": path,
+        }))
+    }
+
     fn text(&mut self) -> String {
         let (hex, decimal) = self.root();
         format!(
@@ -264,16 +298,29 @@ impl Rebuild {
     }
 }
 
-fn reconstruct(genesis: &Path, batches: &[PathBuf], json: bool) -> Result<Outcome, CliError> {
+fn reconstruct(
+    genesis: &Path,
+    batches: &[PathBuf],
+    json: bool,
+    account: Option<u32>,
+) -> Result<Outcome, CliError> {
     let (mut state, _) = Rebuild::from_genesis(genesis)?;
     for path in batches {
         let bytes = read_data(path)?;
         state.apply(&path.display().to_string(), &bytes)?;
     }
+    let account = account.map(|i| state.account(i)).transpose()?;
     if json {
-        println!("{}", state.json());
+        let mut report = state.json();
+        if let Some(a) = account {
+            report["account"] = a;
+        }
+        println!("{report}");
     } else {
         println!("{}", state.text());
+        if let Some(a) = account {
+            println!("{a}");
+        }
     }
     Ok(Outcome::Ok)
 }
@@ -317,6 +364,7 @@ fn reconstruct_l1(
     url: &str,
     deployment_file: &Path,
     json: bool,
+    account: Option<u32>,
 ) -> Result<Outcome, CliError> {
     let (mut state, g) = Rebuild::from_genesis(genesis)?;
     let deployment =
@@ -352,14 +400,21 @@ fn reconstruct_l1(
     let (_, decimal) = state.root();
     let l1_root = chain.proven_state_root.to_string();
     let matches = decimal == l1_root;
+    let account = account.map(|i| state.account(i)).transpose()?;
     if json {
         let mut report = state.json();
+        if let Some(a) = &account {
+            report["account"] = a.clone();
+        }
         report["l1_proven_root"] = serde_json::Value::String(l1_root.clone());
         report["matches_l1"] = serde_json::Value::Bool(matches);
         report["l1_block"] = serde_json::Value::from(chain.block);
         println!("{report}");
     } else {
         println!("{}", state.text());
+        if let Some(a) = &account {
+            println!("{a}");
+        }
     }
     if !matches {
         eprintln!(
