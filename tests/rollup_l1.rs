@@ -475,7 +475,7 @@ fn bad_batches_revert_reorgs_and_kill_9_post_each_batch_once_and_exodus_pays_des
     let served = account(&s, 2).unwrap();
     s.kill9();
     // The owner's state proof comes from L1 data alone.
-    let rebuilt = kiln(&[
+    let rebuilt = kiln([
         "rollup",
         "reconstruct",
         "--json",
