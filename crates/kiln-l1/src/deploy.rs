@@ -71,13 +71,13 @@ impl Deployment {
         })
     }
 
-    /// Writes the deployment as JSON (atomically: a temporary file renamed).
+    /// Writes the deployment as JSON, atomically.
     pub fn save(&self, path: &Path) -> Result<(), L1Error> {
-        let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_string_pretty(self).expect("a deployment serializes");
-        std::fs::write(&tmp, text + "\n")
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| L1Error::Config(format!("{}: {e}", path.display())))
+        let text = serde_json::to_string_pretty(self).expect("a deployment serializes") + "\n";
+        kiln_formats::atomic::write_atomically(path, |w| {
+            std::io::Write::write_all(w, text.as_bytes())
+        })
+        .map_err(|e| L1Error::Config(format!("{}: {e}", path.display())))
     }
 }
 
