@@ -3,11 +3,16 @@
 //! the kernels are the repository's top-level `kernels/`);
 //! otherwise the CUDA backend compiles the same sources with NVRTC at run time. Nothing
 //! happens without the feature.
+//!
+//! With the `fpga` feature, compiles the FPGA card's HLS C++ engines (`hw/src/*.cpp`,
+//! against the Vitis-compatible `ap_types` headers vendored in `hw/ap_types/`) into a static
+//! library for the card emulator: the same sources Vitis HLS synthesizes.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
+    build_fpga_engines();
     println!("cargo:rustc-check-cfg=cfg(kiln_prebuilt_ptx)");
     println!("cargo:rerun-if-changed=../../kernels");
     println!("cargo:rerun-if-env-changed=KILN_NVCC");
@@ -40,4 +45,31 @@ fn main() {
         ),
         Err(_) => {} // No nvcc here: NVRTC at run time, as designed.
     }
+}
+
+/// Compiles `hw/src/*.cpp` (with the `fpga` feature).
+fn build_fpga_engines() {
+    println!("cargo:rerun-if-changed=../../hw/src");
+    println!("cargo:rerun-if-changed=../../hw/include");
+    if std::env::var_os("CARGO_FEATURE_FPGA").is_none() {
+        return;
+    }
+    let mut sources: Vec<PathBuf> = std::fs::read_dir("../../hw/src")
+        .expect("hw/src holds the FPGA engines' C++")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "cpp"))
+        .collect();
+    sources.sort();
+    #[cfg(feature = "fpga")]
+    cc::Build::new()
+        .cpp(true)
+        .std("c++17")
+        .opt_level(3)
+        .warnings(false)
+        .include("../../hw/include")
+        .include("../../hw/ap_types")
+        .files(&sources)
+        .compile("kiln_hw");
+    #[cfg(not(feature = "fpga"))]
+    let _ = sources;
 }

@@ -74,6 +74,7 @@ fn prove(
         DEFAULT_PRECOMPUTE_BUDGET,
         Calibration::default_store(),
     )?;
+    let device = dev.device.clone();
     let pk = ProvingKey::load(&zk, dev.device)?;
     tracing::info!(
         target: crate::TARGET,
@@ -91,6 +92,10 @@ fn prove(
         e => CliError::Prove(e),
     })?;
     tracing::info!(target: crate::TARGET, timings = ?out.timings, "proved");
+    // Devices with their own clock (an FPGA card's modelled time) report it.
+    if let Some(usage) = device.usage() {
+        eprintln!("{usage}");
+    }
     write_proof_and_public::<Bn254>(&out.proof, &out.public, proof_out, public_out)?;
     Ok(Outcome::Ok)
 }

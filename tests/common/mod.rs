@@ -152,6 +152,15 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    run_with_env(program, args, &[])
+}
+
+/// [`run`] with extra environment variables.
+pub fn run_with_env<I, S>(program: impl AsRef<OsStr>, args: I, env: &[(&str, &str)]) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let program = program.as_ref();
     let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
     let cmdline = std::iter::once(program)
@@ -163,6 +172,7 @@ where
         .args(&args)
         .stdin(Stdio::null())
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("cannot start `{cmdline}`: {e}"));
     Output {

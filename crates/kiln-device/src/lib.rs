@@ -1,7 +1,8 @@
 //! The device layer: the one interface through which every MSM and NTT of a proof runs.
 //!
 //! A backend (the CPU; OpenCL and CUDA GPUs behind the default cargo features `opencl` and
-//! `cuda`, their drivers loaded at run time; FPGA cards next) implements [`Device`]: its
+//! `cuda`, their drivers loaded at run time; FPGA cards behind `fpga`, real ones through
+//! XRT and an emulated one run from the card's own firmware and HLS sources) implements [`Device`]: its
 //! group-generic [`Device::load`] and [`Device::msm`], on which the per-group methods the
 //! prover calls are provided. A proving key's point tables are loaded once with
 //! [`Device::load_g1`] / [`Device::load_g2`] and stay resident, addressed by a [`BasesHandle`], across proofs; an
@@ -14,6 +15,8 @@ pub mod cpu;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 pub mod fleet;
+#[cfg(feature = "fpga")]
+pub mod fpga;
 #[cfg(any(feature = "opencl", feature = "cuda"))]
 pub mod gpu;
 pub mod inventory;
@@ -21,6 +24,8 @@ pub mod open;
 #[cfg(feature = "opencl")]
 pub mod opencl;
 pub mod resident;
+#[cfg(any(feature = "opencl", feature = "cuda", feature = "fpga"))]
+pub(crate) mod words;
 
 /// The `tracing` target of this crate's events: `RUST_LOG=kiln::device=debug` shows them alone.
 pub(crate) const TARGET: &str = "kiln::device";
@@ -235,6 +240,27 @@ pub(crate) fn check_range(start: usize, n: usize, len: usize) -> Result<(), Devi
     }
 }
 
+/// The common length of a batch of NTT vectors, checked as accelerator backends need it:
+/// `None` when there is nothing to do (no vectors, or vectors of length 1, which every op
+/// leaves as they are); an error for lengths that differ or are not a power of two.
+#[cfg(any(feature = "opencl", feature = "cuda", feature = "fpga"))]
+pub(crate) fn ntt_batch_len<F>(vectors: &[Vec<F>]) -> Result<Option<usize>, DeviceError> {
+    let Some(n) = vectors.first().map(Vec::len) else {
+        return Ok(None);
+    };
+    if !n.is_power_of_two() {
+        return Err(NttError::NotPowerOfTwo { size: n }.into());
+    }
+    if let Some(v) = vectors.iter().find(|v| v.len() != n) {
+        return Err(NttError::LengthMismatch {
+            expected: n,
+            got: v.len(),
+        }
+        .into());
+    }
+    Ok((n > 1).then_some(n))
+}
+
 /// A point table to make resident on a device: G1 or G2 points.
 #[derive(Clone, Debug)]
 pub enum Points<C: Curve> {
@@ -389,6 +415,12 @@ pub trait Device<C: Curve>: Send + Sync {
     fn proof_checked(&self, accepted: bool) -> bool {
         let _ = accepted;
         false
+    }
+
+    /// What the device spent since the last call, for the end of a run (an FPGA card's
+    /// modelled card time beside its wall time); `None` when it has nothing to report.
+    fn usage(&self) -> Option<String> {
+        None
     }
 
     /// Makes a G1 point table resident on the device.

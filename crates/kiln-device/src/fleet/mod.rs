@@ -341,6 +341,11 @@ impl<C: Curve> Device<C> for Fleet<C> {
         }
     }
 
+    fn usage(&self) -> Option<String> {
+        let reports: Vec<String> = self.members.iter().filter_map(|m| m.usage()).collect();
+        (!reports.is_empty()).then(|| reports.join("\n"))
+    }
+
     fn proof_checked(&self, accepted: bool) -> bool {
         let mut st = self.lock();
         let used: HashSet<usize> = std::mem::take(&mut st.used);

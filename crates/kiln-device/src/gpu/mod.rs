@@ -6,17 +6,17 @@
 pub(crate) mod kernel_source;
 mod msm;
 mod ntt;
-pub(crate) mod words;
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use self::words::{g1_from_xyzz, g1_words, g2_from_xyzz, g2_words, push_fr, read_fr, scalar_words};
 use super::resident::ResidentTables;
 use super::{BasesHandle, Device, DeviceError, DeviceInfo, Group, MsmJob, MsmSum, NttOp, Points};
+use crate::words::{
+    g1_from_xyzz, g1_words, g2_from_xyzz, g2_words, push_fr, read_fr, scalar_words,
+};
 use kiln_algebra::curve::Curve;
-use kiln_algebra::ntt::NttError;
 
 /// Every kernel the host launches (a runtime builds these at start-up).
 pub(crate) const KERNELS: [&str; 11] = [
@@ -198,23 +198,9 @@ impl<R: GpuRuntime, C: Curve> Device<C> for GpuDevice<R, C> {
     }
 
     fn ntt(&self, vectors: &mut [Vec<C::Fr>], op: NttOp<C::Fr>) -> Result<(), DeviceError> {
-        let Some(n) = vectors.first().map(Vec::len) else {
+        let Some(n) = crate::ntt_batch_len(vectors)? else {
             return Ok(());
         };
-        if !n.is_power_of_two() {
-            return Err(NttError::NotPowerOfTwo { size: n }.into());
-        }
-        if let Some(v) = vectors.iter().find(|v| v.len() != n) {
-            return Err(NttError::LengthMismatch {
-                expected: n,
-                got: v.len(),
-            }
-            .into());
-        }
-        // A transform of length 1 is the identity for every op.
-        if n == 1 {
-            return Ok(());
-        }
         let mut words = Vec::with_capacity(vectors.len() * n * 8);
         for v in vectors.iter() {
             for x in v {

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use ark_ff::{FftField, Field};
 
-use super::words::push_fr;
 use super::{Arg, GpuResult, GpuRuntime};
+use crate::words::push_fr;
 use crate::NttOp;
 use kiln_algebra::curve::Curve;
 

@@ -1,4 +1,5 @@
-//! Host ↔ device data layout shared by the GPU backends (`kernels/`): field elements as
+//! Host ↔ device data layout shared by the accelerator backends (the GPU kernels in `kernels/`,
+//! the FPGA card's engines in `hw/`): field elements as
 //! eight little-endian 32-bit words of their Montgomery form (R = 2^256, so the bytes are
 //! arkworks' own), affine points as (x, y) with (0, 0) for infinity, Fq2 as (c0, c1),
 //! MSM scalars as canonical (non-Montgomery) 256-bit integers, and XYZZ bucket points
