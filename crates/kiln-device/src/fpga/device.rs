@@ -319,7 +319,23 @@ impl<C: Curve> Device<C> for FpgaDevice<C> {
                 points.len(),
             )),
             Err(e) => {
-                st.free_slots.push(slot);
+                // A load that the card refused left the slot empty. One that failed
+                // otherwise (a timeout: the card may have loaded it and lost the
+                // completion) is undone first; the slot is used again once the card has
+                // answered for it.
+                let refused = |e: &DeviceError| matches!(e, DeviceError::Backend { message, .. } if message.starts_with("the card refused"));
+                let empty = refused(&e)
+                    || match self.submit(
+                        &mut st,
+                        Opcode::FreeTable,
+                        [u64::from(slot), 0, 0, 0, 0, 0, 0],
+                    ) {
+                        Ok(()) => true,
+                        Err(f) => refused(&f),
+                    };
+                if empty {
+                    st.free_slots.push(slot);
+                }
                 Err(e)
             }
         }

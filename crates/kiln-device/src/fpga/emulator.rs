@@ -17,7 +17,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use kiln_firmware::abi::reg;
+use kiln_firmware::abi::{reg, Completion, Opcode, COMPLETION_BYTES};
 use kiln_firmware::card::{Card, EngineDone, MsmPass, NttPass};
 use kiln_firmware::{Config as FirmwareConfig, Firmware};
 
@@ -55,7 +55,7 @@ pub enum FaultKind {
     FlipBit,
     /// An engine pass never finishes.
     Hang,
-    /// The firmware's completion is never posted to the host.
+    /// The completion of an MSM or NTT command is never posted to the host.
     DropCompletion,
 }
 
@@ -386,6 +386,25 @@ fn write(shared: &Shared, addr: u64, data: &[u8]) {
     }
 }
 
+impl EmuCard {
+    /// Whether writing `head` to COMPL_HEAD posts the completion of an engine command (an
+    /// MSM or an NTT): the entries the drop-completion fault loses. (The firmware also
+    /// writes COMPL_HEAD when it zeroes the indices at ring enable.)
+    fn posts_engine_completion(&mut self, head: u32) -> bool {
+        let reg = |r: u32| self.shared.regs[(r / 4) as usize].load(Ordering::Acquire);
+        let (current, entries) = (reg(reg::COMPL_HEAD), reg(reg::COMPL_ENTRIES));
+        if head == current || entries == 0 {
+            return false;
+        }
+        let base = u64::from(reg(reg::COMPL_BASE_LO)) | u64::from(reg(reg::COMPL_BASE_HI)) << 32;
+        let slot = u64::from(head.wrapping_sub(1) % entries) * COMPLETION_BYTES as u64;
+        let mut entry = [0u8; COMPLETION_BYTES];
+        self.mem_read(base + slot, &mut entry);
+        let opcode = Completion::from_bytes(&entry).opcode;
+        opcode == Opcode::Msm as u32 || opcode == Opcode::Ntt as u32
+    }
+}
+
 impl Card for EmuCard {
     fn mem_size(&self) -> u64 {
         self.shared.mem().len() as u64
@@ -410,7 +429,10 @@ impl Card for EmuCard {
     }
 
     fn reg_write(&mut self, offset: u32, value: u32) {
-        if offset == reg::COMPL_HEAD && self.shared.fault_now(FaultKind::DropCompletion) {
+        if offset == reg::COMPL_HEAD
+            && self.posts_engine_completion(value)
+            && self.shared.fault_now(FaultKind::DropCompletion)
+        {
             return;
         }
         if let Ok(i) = reg_index(offset) {
