@@ -130,3 +130,53 @@ fn devices_lists_the_emulated_card() {
     );
     assert!(!dir.join("p.json").exists(), "no proof is written");
 }
+
+/// The acceptance size: a proof over a 2^16 evaluation domain (the `big` fixture, 38,400
+/// constraints, compiled here by circom2 with a `kiln setup` key) on the emulated card alone,
+/// accepted by snarkjs.
+#[test]
+fn a_2_16_domain_proof_on_the_emulated_card_verifies_in_snarkjs() {
+    let dir = TestDir::new("fpga-big");
+    let build = dir.join("build");
+    build_fixture("big", &build);
+    let wtns = dir.join("big.wtns");
+    snarkjs([
+        "wtns".as_ref(),
+        "calculate".as_ref(),
+        build.join("big_js/big.wasm").as_os_str(),
+        repo_root()
+            .join("tests/fixtures/circuits/big.input.json")
+            .as_os_str(),
+        wtns.as_os_str(),
+    ])
+    .ok();
+    let (zkey, vk) = (dir.join("big.zkey"), dir.join("vk.json"));
+    kiln([
+        "setup".as_ref(),
+        build.join("big.r1cs").as_os_str(),
+        zkey.as_os_str(),
+    ])
+    .ok();
+    let out = kiln(["zkey", "info", zkey.to_str().unwrap()]).ok();
+    assert!(out.stdout.contains("65536"), "not a 2^16 domain:\n{out}");
+    kiln([
+        "zkey".as_ref(),
+        "export-vk".as_ref(),
+        zkey.as_os_str(),
+        vk.as_os_str(),
+    ])
+    .ok();
+    let (proof, public) = (dir.join("proof.json"), dir.join("public.json"));
+    let out = kiln([
+        "prove".as_ref(),
+        zkey.as_os_str(),
+        wtns.as_os_str(),
+        proof.as_os_str(),
+        public.as_os_str(),
+        "--device".as_ref(),
+        "fpga:0".as_ref(),
+    ])
+    .ok();
+    card_time(&out);
+    verify(&[vk, public, proof]);
+}

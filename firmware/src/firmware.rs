@@ -162,11 +162,16 @@ impl Firmware {
             if control == reg::CONTROL_RESET {
                 self.reset(card);
             }
+            // STATUS (rings down) before the acknowledgement: the host reads it then.
+            self.update_status(card);
             card.reg_write(reg::CONTROL, 0);
             progress = true;
         }
         if card.reg_read(reg::RING_ENABLE) != 0 {
             self.enable_rings(card);
+            // STATUS and RING_ERROR describe these rings before the host sees the enable
+            // acknowledged.
+            self.update_status(card);
             card.reg_write(reg::RING_ENABLE, 0);
             progress = true;
         }

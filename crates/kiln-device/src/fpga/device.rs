@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use ark_ec::AdditiveGroup;
 use ark_ff::FftField;
 use kiln_firmware::abi::{
-    msm_windows, Counter, Group as CardGroup, NttKind, Opcode, MAX_LOG_NTT, MAX_SEGMENTS,
-    MAX_TABLES, MAX_WINDOW_BITS, MIN_WINDOW_BITS,
+    msm_windows, Counter, Error as FwError, Group as CardGroup, NttKind, Opcode, MAX_LOG_NTT,
+    MAX_SEGMENTS, MAX_TABLES, MAX_WINDOW_BITS, MIN_WINDOW_BITS,
 };
 
 use super::driver::{CardDriver, DriverError};
@@ -100,6 +100,16 @@ where
     total
 }
 
+/// The arguments of a FreeTable descriptor.
+fn free_args(slot: u32) -> [u64; 7] {
+    [u64::from(slot), 0, 0, 0, 0, 0, 0]
+}
+
+/// Whether `r` is the card's refusal with `error`.
+fn refused_as<T>(r: &Result<T, DriverError>, error: FwError) -> bool {
+    matches!(r, Err(DriverError::Refused { status, .. }) if *status == error as u32)
+}
+
 fn words_to_bytes(words: &[u32]) -> Vec<u8> {
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
@@ -180,14 +190,30 @@ impl<C: Curve> FpgaDevice<C> {
 
     /// Runs one command, counting its card cycles and wall time.
     fn submit(&self, st: &mut State, opcode: Opcode, args: [u64; 7]) -> Result<(), DeviceError> {
+        self.submit_driver(st, opcode, args)
+            .map_err(|e| self.backend(e))
+    }
+
+    /// [`FpgaDevice::submit`] with the driver's own error.
+    fn submit_driver(
+        &self,
+        st: &mut State,
+        opcode: Opcode,
+        args: [u64; 7],
+    ) -> Result<(), DriverError> {
         let t = Instant::now();
         let done = st.driver.submit(opcode, args);
         let mut u = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
         u.wall += t.elapsed();
         u.commands += 1;
-        let done = done.map_err(|e| self.backend(e))?;
-        u.cycles += done.cycles;
-        Ok(())
+        u.cycles += done.as_ref().map_or(0, |d| d.cycles);
+        done.map(drop)
+    }
+
+    /// Frees table slot `slot` on the card; whether the card answered that it is empty.
+    fn empty_slot(&self, st: &mut State, slot: u32) -> bool {
+        let r = self.submit_driver(st, Opcode::FreeTable, free_args(slot));
+        r.is_ok() || refused_as(&r, FwError::UnknownTable)
     }
 
     /// Allocates `len` bytes of card memory, runs `f` with the address, frees it.
@@ -279,37 +305,28 @@ impl<C: Curve> Device<C> for FpgaDevice<C> {
             .pop()
             .ok_or_else(|| self.backend(format!("the card holds {MAX_TABLES} tables already")))?;
         let len = bytes.len() as u64;
-        let loaded = st
-            .driver
-            .alloc(len)
-            .map_err(|e| self.backend(e))
-            .and_then(|addr| {
-                let r = st
-                    .driver
-                    .write(addr, &bytes)
-                    .map_err(|e| self.backend(e))
-                    .and_then(|()| {
-                        self.submit(
-                            &mut st,
-                            Opcode::LoadTable,
-                            [
-                                u64::from(slot),
-                                addr,
-                                points.len() as u64,
-                                card_group(points.group()) as u64,
-                                0,
-                                0,
-                                0,
-                            ],
-                        )
-                    });
-                if r.is_err() {
-                    st.driver.free(addr, len);
-                }
-                r.map(|()| addr)
-            });
+        let addr = match st.driver.alloc(len) {
+            Ok(addr) => addr,
+            Err(e) => {
+                st.free_slots.push(slot);
+                return Err(self.backend(e));
+            }
+        };
+        let args = [
+            u64::from(slot),
+            addr,
+            points.len() as u64,
+            card_group(points.group()) as u64,
+            0,
+            0,
+            0,
+        ];
+        let loaded = match st.driver.write(addr, &bytes) {
+            Ok(()) => self.submit_driver(&mut st, Opcode::LoadTable, args),
+            Err(e) => Err(e),
+        };
         match loaded {
-            Ok(addr) => Ok(self.tables.insert(
+            Ok(()) => Ok(self.tables.insert(
                 CardTable {
                     slot,
                     addr,
@@ -319,24 +336,16 @@ impl<C: Curve> Device<C> for FpgaDevice<C> {
                 points.len(),
             )),
             Err(e) => {
-                // A load that the card refused left the slot empty. One that failed
-                // otherwise (a timeout: the card may have loaded it and lost the
-                // completion) is undone first; the slot is used again once the card has
-                // answered for it.
-                let refused = |e: &DeviceError| matches!(e, DeviceError::Backend { message, .. } if message.starts_with("the card refused"));
-                let empty = refused(&e)
-                    || match self.submit(
-                        &mut st,
-                        Opcode::FreeTable,
-                        [u64::from(slot), 0, 0, 0, 0, 0, 0],
-                    ) {
-                        Ok(()) => true,
-                        Err(f) => refused(&f),
-                    };
-                if empty {
+                st.driver.free(addr, len);
+                // A load the card refused for its arguments left the slot as it was;
+                // one refused because the slot is taken, or one that got no answer (the
+                // card may have loaded it and lost the completion), is freed on the card
+                // before the slot is used again.
+                let untouched = matches!(&e, DriverError::Refused { status, .. } if *status != FwError::TableInUse as u32);
+                if untouched || self.empty_slot(&mut st, slot) {
                     st.free_slots.push(slot);
                 }
-                Err(e)
+                Err(self.backend(e))
             }
         }
     }
@@ -347,18 +356,14 @@ impl<C: Curve> Device<C> for FpgaDevice<C> {
             return Ok(());
         }
         let mut st = self.lock();
-        let r = self.submit(
-            &mut st,
-            Opcode::FreeTable,
-            [u64::from(table.slot), 0, 0, 0, 0, 0, 0],
-        );
-        // The host forgets the table either way; a slot the card did not free stays out
-        // of use.
+        // The host forgets the table either way; a slot the card did not answer for stays
+        // out of use.
         st.driver.free(table.addr, table.bytes);
-        if r.is_ok() {
+        let r = self.submit_driver(&mut st, Opcode::FreeTable, free_args(table.slot));
+        if r.is_ok() || refused_as(&r, FwError::UnknownTable) {
             st.free_slots.push(table.slot);
         }
-        r
+        r.map_err(|e| self.backend(e))
     }
 
     fn msm(&self, job: &MsmJob<'_, C::Fr>) -> Result<MsmSum<C>, DeviceError> {

@@ -83,6 +83,9 @@ pub struct CardDriver {
     mem_size: u64,
     clock_mhz: u32,
     msm_engines: u32,
+    /// Set when a reset failed: engines may still be writing card memory, so no command
+    /// goes to the card again (reopen the device).
+    broken: bool,
 }
 
 impl CardDriver {
@@ -119,6 +122,7 @@ impl CardDriver {
             mem_size,
             clock_mhz,
             msm_engines,
+            broken: false,
         };
         d.rings_up()?;
         Ok(d)
@@ -152,6 +156,9 @@ impl CardDriver {
         w(reg::COMPL_BASE_LO, COMPL_BASE as u32)?;
         w(reg::COMPL_BASE_HI, (COMPL_BASE >> 32) as u32)?;
         w(reg::COMPL_ENTRIES, RING_ENTRIES)?;
+        // Enabling the rings zeroes all four indices, whatever the outcome.
+        self.head = 0;
+        self.compl_tail = 0;
         w(reg::RING_ENABLE, 1)?;
         // The firmware acts on the enable, then writes it back to 0; only then do STATUS
         // and RING_ERROR describe these rings.
@@ -168,9 +175,6 @@ impl CardDriver {
                 describe(self.reg(reg::RING_ERROR)?)
             )));
         }
-        // Enabling the rings zeroes all four indices.
-        self.head = 0;
-        self.compl_tail = 0;
         Ok(())
     }
 
@@ -227,6 +231,11 @@ impl CardDriver {
     /// [`CardDriver::submit`] with a raw opcode (the card refuses unknown ones).
     pub fn submit_code(&mut self, opcode: u32, args: [u64; 7]) -> Result<Done, DriverError> {
         let op = Opcode::from_code(opcode);
+        if self.broken {
+            return Err(DriverError::Firmware(
+                "the card failed a reset and takes no more commands; reopen it".into(),
+            ));
+        }
         let tag = self.next_tag;
         self.next_tag = self.next_tag.wrapping_add(1).max(1);
         let desc = Descriptor { opcode, tag, args };
@@ -296,6 +305,12 @@ impl CardDriver {
     /// Resets the card's command state (the firmware aborts what it is doing, resets the
     /// engines and takes the rings down; resident tables stay) and brings the rings up.
     pub fn reset(&mut self) -> Result<(), DriverError> {
+        let r = self.try_reset();
+        self.broken |= r.is_err();
+        r
+    }
+
+    fn try_reset(&mut self) -> Result<(), DriverError> {
         self.transport
             .write_reg(reg::CONTROL, reg::CONTROL_RESET)
             .map_err(DriverError::Transport)?;

@@ -393,7 +393,8 @@ impl EmuCard {
     fn posts_engine_completion(&mut self, head: u32) -> bool {
         let reg = |r: u32| self.shared.regs[(r / 4) as usize].load(Ordering::Acquire);
         let (current, entries) = (reg(reg::COMPL_HEAD), reg(reg::COMPL_ENTRIES));
-        if head == current || entries == 0 {
+        // A post advances the index by one while the rings are up (not an enable's reset).
+        if head != current.wrapping_add(1) || entries == 0 || reg(reg::RING_ENABLE) != 0 {
             return false;
         }
         let base = u64::from(reg(reg::COMPL_BASE_LO)) | u64::from(reg(reg::COMPL_BASE_HI)) << 32;
