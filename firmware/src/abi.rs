@@ -92,6 +92,19 @@ pub mod reg {
     pub const CLOCK_MHZ: u32 = 0x50;
     /// Why the last ring enable failed (an [`super::Error`] code, 0 if none).
     pub const RING_ERROR: u32 = 0x54;
+    /// Device (physical) address of card memory, low half. Written by the host on cards
+    /// where card memory is a buffer at a device address (XRT: one buffer object): card
+    /// addresses (in descriptors, ring bases, table and result addresses) are then offsets
+    /// into that buffer, and the firmware adds this base to every card address it hands
+    /// to its memory window and to the engines. 0 (the reset value) means card addresses
+    /// are physical. The host writes it (low half, then high) before [`RING_ENABLE`]; the
+    /// card firmware latches it when it takes the rings up, so it never changes under a
+    /// command. The host's buffer must cover every card address the firmware uses:
+    /// [`MEM_SIZE_LO`] bytes, plus the card firmware's 64 KiB engine scratch right above
+    /// them (the card reports its memory less that scratch as `MEM_SIZE`).
+    pub const MEM_BASE_LO: u32 = 0x58;
+    /// High half of [`MEM_BASE_LO`].
+    pub const MEM_BASE_HI: u32 = 0x5c;
     /// Telemetry: [`super::Counter`] `i` is the u64 at `TELEMETRY + 8·i` (low word first).
     pub const TELEMETRY: u32 = 0x100;
     /// Size of the register file in bytes.

@@ -3,7 +3,8 @@
 //! (`KILN_FPGA_XCLBIN`: the xclbin built from `hw/` with the firmware's soft core) exposes
 //! the firmware's register file as the AXI-Lite registers of a kernel named `kiln_cmd`, and
 //! card memory as one buffer object in bank 0 whose device address the host writes to the
-//! firmware's `MEM_BASE` registers.
+//! firmware's [`reg::MEM_BASE_LO`]/[`reg::MEM_BASE_HI`] registers (card addresses are
+//! offsets into that buffer; the firmware adds the base for its memory window and engines).
 //!
 //! Compiled on every build, executed only where XRT and a card are present; this machine
 //! has neither, so the path stops at loading `libxrt_coreutil.so` and says so.
@@ -11,16 +12,13 @@
 use std::ffi::{c_char, c_int, c_uint, c_void, CString};
 use std::sync::Mutex;
 
+use kiln_firmware::abi::reg;
 use libloading::{Library, Symbol};
 
 use super::transport::{CardTransport, TransportResult};
 
 /// The kernel whose AXI-Lite registers are the firmware's register file.
 const KERNEL_NAME: &str = "kiln_cmd";
-/// Where the host tells the firmware the device address of card memory (low, high).
-pub const MEM_BASE_LO: u32 = 0x58;
-/// High half of [`MEM_BASE_LO`].
-pub const MEM_BASE_HI: u32 = 0x5c;
 /// `XCL_BO_SYNC_BO_TO_DEVICE`.
 const SYNC_TO_DEVICE: c_int = 0;
 /// `XCL_BO_SYNC_BO_FROM_DEVICE`.
@@ -102,7 +100,11 @@ unsafe impl Send for XrtCard {}
 // SAFETY: as above.
 unsafe impl Sync for XrtCard {}
 
-/// Card memory the host maps as one buffer object.
+/// Card memory the host maps as one buffer object. It must cover every card address the
+/// firmware uses: the `MEM_SIZE` it reports ([`reg::MEM_SIZE_LO`]) plus its 64 KiB engine
+/// scratch right above (see [`reg::MEM_BASE_LO`]), i.e. the card's whole memory. A card
+/// that reports more is still served, but DMA to card addresses at or past `MEM_BYTES` is
+/// refused ([`XrtCard::check_range`]), so the host must not place data there.
 const MEM_BYTES: u64 = 16 << 30;
 
 /// The xclbin to load, or why there is none.
@@ -169,9 +171,21 @@ impl XrtCard {
                 (api.kernel_close)(kernel);
                 return Err(fail("cannot map card memory".into()));
             }
+            // The firmware latches the base when the host enables the rings (after this).
             let base = (api.bo_address)(memory);
-            (api.write_register)(kernel, MEM_BASE_LO, base as u32);
-            (api.write_register)(kernel, MEM_BASE_HI, (base >> 32) as u32);
+            for (offset, value) in [
+                (reg::MEM_BASE_LO, base as u32),
+                (reg::MEM_BASE_HI, (base >> 32) as u32),
+            ] {
+                let rc = (api.write_register)(kernel, offset, value);
+                if rc != 0 {
+                    (api.bo_free)(memory);
+                    (api.kernel_close)(kernel);
+                    return Err(fail(format!(
+                        "cannot tell card {index} where its memory is: XRT register write at {offset:#x} failed ({rc})"
+                    )));
+                }
+            }
             Ok(XrtCard {
                 api,
                 handles: Mutex::new(Handles {
@@ -188,11 +202,14 @@ impl XrtCard {
         f(&self.handles.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// Refuses DMA outside the buffer object the host mapped (`mem_bytes`), even where the
+    /// card reports more memory (see [`MEM_BYTES`]).
     fn check_range(&self, addr: u64, len: usize) -> TransportResult<()> {
         match addr.checked_add(len as u64) {
             Some(end) if end <= self.mem_bytes => Ok(()),
             _ => Err(format!(
-                "DMA at {addr:#x} of {len} bytes is outside card memory"
+                "DMA at {addr:#x} of {len} bytes is outside the {} bytes of card memory the host mapped",
+                self.mem_bytes
             )),
         }
     }
