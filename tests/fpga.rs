@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::*;
 
@@ -20,8 +20,22 @@ fn prove(name: &str, device: &str, env: &[(&str, &str)]) -> (Output, TestDir, [P
     let zkey = c.snarkjs_zkey();
     let vk = dir.join("vk.json");
     snarkjs_export_vk(&zkey, &vk);
+    let (out, files) = prove_with(&dir, &zkey, &wtns, vk, device, env);
+    (out, dir, files)
+}
+
+/// `kiln prove zkey wtns` on `device` into `dir`, with `env` set and a fresh throughput
+/// table (the card is unmeasured, so the scheduler gives it work); the run's output and
+/// `[vk, public, proof]`.
+fn prove_with(
+    dir: &TestDir,
+    zkey: &Path,
+    wtns: &Path,
+    vk: PathBuf,
+    device: &str,
+    env: &[(&str, &str)],
+) -> (Output, [PathBuf; 3]) {
     let (proof, public) = (dir.join("proof.json"), dir.join("public.json"));
-    // A fresh throughput table: the card is unmeasured, so the scheduler gives it work.
     let calibration = dir.join("calibration.json");
     let mut env = env.to_vec();
     env.push(("KILN_CALIBRATION", calibration.to_str().unwrap()));
@@ -39,7 +53,7 @@ fn prove(name: &str, device: &str, env: &[(&str, &str)]) -> (Output, TestDir, [P
         &env,
     )
     .ok();
-    (out, dir, [vk, public, proof])
+    (out, [vk, public, proof])
 }
 
 fn verify(files: &[PathBuf; 3]) {
@@ -166,17 +180,7 @@ fn a_2_16_domain_proof_on_the_emulated_card_verifies_in_snarkjs() {
         vk.as_os_str(),
     ])
     .ok();
-    let (proof, public) = (dir.join("proof.json"), dir.join("public.json"));
-    let out = kiln([
-        "prove".as_ref(),
-        zkey.as_os_str(),
-        wtns.as_os_str(),
-        proof.as_os_str(),
-        public.as_os_str(),
-        "--device".as_ref(),
-        "fpga:0".as_ref(),
-    ])
-    .ok();
+    let (out, files) = prove_with(&dir, &zkey, &wtns, vk, "fpga:0", &[]);
     card_time(&out);
-    verify(&[vk, public, proof]);
+    verify(&files);
 }
