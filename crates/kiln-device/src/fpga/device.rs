@@ -5,6 +5,7 @@
 //! value from the card is a [`DeviceError::Backend`], which a fleet counts as the card's
 //! fault before redoing the work on the CPU.
 
+use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::ops::AddAssign;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -17,7 +18,7 @@ use kiln_firmware::abi::{
     MAX_SEGMENTS, MAX_TABLES, MAX_WINDOW_BITS, MIN_WINDOW_BITS,
 };
 
-use super::driver::{CardDriver, DriverError};
+use super::driver::{CardDriver, DriverError, Posted};
 use crate::resident::ResidentTables;
 use crate::words::{g1_from_xyzz, g1_words, g2_from_xyzz, g2_words, scalar_words};
 use crate::{BasesHandle, Device, DeviceError, DeviceInfo, Group, MsmJob, MsmSum, NttOp, Points};
@@ -51,8 +52,13 @@ pub struct FpgaDevice<C: Curve> {
     tables: ResidentTables<CardTable>,
     state: Mutex<State>,
     usage: Mutex<Usage>,
+    /// Most points per MSM command (a larger MSM is split into double-buffered chunks).
+    msm_chunk: usize,
     _curve: PhantomData<fn() -> C>,
 }
+
+/// Default [`FpgaDevice::with_msm_chunk`]: 2^20 points (32 MiB of scalars per command).
+pub const DEFAULT_MSM_CHUNK: usize = 1 << 20;
 
 /// Widest window worth its buckets for `n` points: the `c` minimizing the engine's cycles,
 /// windows × (points + 2 × buckets).
@@ -173,8 +179,16 @@ impl<C: Curve> FpgaDevice<C> {
                 free_slots: (0..MAX_TABLES).rev().collect(),
             }),
             usage: Mutex::new(Usage::default()),
+            msm_chunk: DEFAULT_MSM_CHUNK,
             _curve: PhantomData,
         })
+    }
+
+    /// Splits MSMs into commands of at most `points` points (at least 1), double
+    /// buffered.
+    pub fn with_msm_chunk(mut self, points: usize) -> Self {
+        self.msm_chunk = points.max(1);
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -238,42 +252,113 @@ impl<C: Curve> FpgaDevice<C> {
         self.lock().driver.counter(c).map_err(|e| self.backend(e))
     }
 
-    /// The MSM's per-window pairs as read back, with its geometry.
+    /// The MSM's per-window pairs as read back, one block per chunk of at most
+    /// `msm_chunk` points, with the geometry they share. Chunks are double buffered: the
+    /// scalars of the next chunk are DMA'd to the card while it works on the current one.
+    #[allow(clippy::type_complexity)]
     fn msm_pairs(
         &self,
         job: &MsmJob<'_, C::Fr>,
         table: &CardTable,
         group: CardGroup,
-    ) -> Result<(Vec<u8>, u32, usize, usize), DeviceError> {
+    ) -> Result<(Vec<Vec<u8>>, u32, usize, usize), DeviceError> {
         let n = job.scalars.len();
-        let c = window_bits(n, job.cfg.window_bits);
+        let chunk = self.msm_chunk.min(n);
+        let c = window_bits(chunk, job.cfg.window_bits);
         let segs = segments(c);
         let windows = msm_windows(c) as usize;
-        let scalars = words_to_bytes(&scalar_words(job.scalars));
         let result_len = (windows * segs as usize * 2 * group.xyzz_bytes()) as u64;
+        let scalar_len = (chunk * 32) as u64;
         let mut st = self.lock();
-        let out = self.with_buffer(&mut st, scalars.len() as u64, |st, saddr| {
-            st.driver
-                .write(saddr, &scalars)
-                .map_err(|e| self.backend(e))?;
-            self.with_buffer(st, result_len, |st, raddr| {
-                self.submit(
-                    st,
-                    Opcode::Msm,
-                    [
-                        u64::from(table.slot),
-                        job.start as u64,
-                        n as u64,
-                        saddr,
-                        u64::from(c),
-                        u64::from(segs),
-                        raddr,
-                    ],
-                )?;
-                self.io(st.driver.read(raddr, result_len as usize))
-            })
-        })?;
+        // Two scalar buffers and two result buffers: A and B alternate.
+        let mut buffers = Vec::with_capacity(4);
+        for len in [scalar_len, scalar_len, result_len, result_len] {
+            match st.driver.alloc(len) {
+                Ok(addr) => buffers.push((addr, len)),
+                Err(e) => {
+                    for (addr, len) in buffers {
+                        st.driver.free(addr, len);
+                    }
+                    return Err(self.backend(e));
+                }
+            }
+        }
+        let mut in_flight: VecDeque<(Posted, usize)> = VecDeque::new();
+        let mut out = Vec::with_capacity(n.div_ceil(chunk));
+        let mut run = |st: &mut State, in_flight: &mut VecDeque<(Posted, usize)>| {
+            for (k, lo) in (0..n).step_by(chunk).enumerate() {
+                let hi = (lo + chunk).min(n);
+                let b = k % 2;
+                if in_flight.len() == 2 {
+                    let (posted, done_b) = in_flight.pop_front().expect("two in flight");
+                    self.finish(st, posted)?;
+                    out.push(self.io(st.driver.read(buffers[2 + done_b].0, result_len as usize))?);
+                }
+                let scalars = words_to_bytes(&scalar_words(&job.scalars[lo..hi]));
+                st.driver
+                    .write(buffers[b].0, &scalars)
+                    .map_err(|e| self.backend(e))?;
+                let args = [
+                    u64::from(table.slot),
+                    (job.start + lo) as u64,
+                    (hi - lo) as u64,
+                    buffers[b].0,
+                    u64::from(c),
+                    u64::from(segs),
+                    buffers[2 + b].0,
+                ];
+                let posted = st
+                    .driver
+                    .post(Opcode::Msm as u32, args)
+                    .map_err(|e| self.backend(e))?;
+                in_flight.push_back((posted, b));
+            }
+            while let Some((posted, b)) = in_flight.pop_front() {
+                self.finish(st, posted)?;
+                out.push(self.io(st.driver.read(buffers[2 + b].0, result_len as usize))?);
+            }
+            Ok::<(), DeviceError>(())
+        };
+        let r = run(&mut st, &mut in_flight);
+        // After a failure, what is still in flight finishes (or is dropped by a reset)
+        // before its buffers are freed.
+        while let Some((posted, _)) = in_flight.pop_front() {
+            let _ = self.finish(&mut st, posted);
+        }
+        for (addr, len) in buffers {
+            st.driver.free(addr, len);
+        }
+        r?;
         Ok((out, c, windows, segs as usize))
+    }
+
+    /// Waits for a posted command, counting its card cycles and wall time.
+    fn finish(&self, st: &mut State, posted: Posted) -> Result<(), DeviceError> {
+        let t = Instant::now();
+        let done = st.driver.wait(posted);
+        let mut u = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
+        u.wall += t.elapsed();
+        u.commands += 1;
+        u.cycles += done.as_ref().map_or(0, |d| d.cycles);
+        done.map(drop).map_err(|e| self.backend(e))
+    }
+
+    /// The sum of the chunks' pairs, point by point (pairs combine linearly).
+    fn sum_chunks<T: AdditiveGroup + for<'a> AddAssign<&'a T>>(
+        &self,
+        chunks: &[Vec<u8>],
+        parse: impl Fn(&[u32]) -> Option<Vec<T>>,
+    ) -> Result<Vec<T>, DeviceError> {
+        let mut sum: Option<Vec<T>> = None;
+        for chunk in chunks {
+            let pairs = parse(&bytes_to_words(chunk))
+                .ok_or_else(|| self.backend("the card returned an unreduced field element"))?;
+            match &mut sum {
+                None => sum = Some(pairs),
+                Some(s) => s.iter_mut().zip(&pairs).for_each(|(a, b)| *a += b),
+            }
+        }
+        Ok(sum.unwrap_or_default())
     }
 }
 
@@ -372,18 +457,16 @@ impl<C: Curve> Device<C> for FpgaDevice<C> {
             return Ok(MsmSum::zero(table.group));
         }
         let group = card_group(table.group);
-        let (out, c, windows, segs) = self.msm_pairs(job, &table.table, group)?;
-        let words = bytes_to_words(&out);
-        let unreduced = || self.backend("the card returned an unreduced field element");
+        let (chunks, c, windows, segs) = self.msm_pairs(job, &table.table, group)?;
         Ok(match table.group {
             Group::G1 => MsmSum::G1(combine(
-                &g1_from_xyzz::<C>(&words).ok_or_else(unreduced)?,
+                &self.sum_chunks(&chunks, g1_from_xyzz::<C>)?,
                 c,
                 windows,
                 segs,
             )),
             Group::G2 => MsmSum::G2(combine(
-                &g2_from_xyzz::<C>(&words).ok_or_else(unreduced)?,
+                &self.sum_chunks(&chunks, g2_from_xyzz::<C>)?,
                 c,
                 windows,
                 segs,

@@ -72,6 +72,15 @@ pub struct Done {
     pub cycles: u64,
 }
 
+/// A command in flight, to [`CardDriver::wait`] for.
+#[derive(Debug)]
+#[must_use = "every posted command must be waited for"]
+pub struct Posted {
+    tag: u32,
+    opcode: Option<Opcode>,
+    epoch: u64,
+}
+
 /// Ring state and the heap of one card.
 pub struct CardDriver {
     transport: Box<dyn CardTransport>,
@@ -83,6 +92,8 @@ pub struct CardDriver {
     mem_size: u64,
     clock_mhz: u32,
     msm_engines: u32,
+    /// Resets so far: commands posted before the last one were dropped by it.
+    epoch: u64,
     /// Set when a reset failed: engines may still be writing card memory, so no command
     /// goes to the card again (reopen the device).
     broken: bool,
@@ -122,6 +133,7 @@ impl CardDriver {
             mem_size,
             clock_mhz,
             msm_engines,
+            epoch: 0,
             broken: false,
         };
         d.rings_up()?;
@@ -230,7 +242,14 @@ impl CardDriver {
 
     /// [`CardDriver::submit`] with a raw opcode (the card refuses unknown ones).
     pub fn submit_code(&mut self, opcode: u32, args: [u64; 7]) -> Result<Done, DriverError> {
-        let op = Opcode::from_code(opcode);
+        let posted = self.post(opcode, args)?;
+        self.wait(posted)
+    }
+
+    /// Writes a descriptor and rings the doorbell without waiting: the host can then
+    /// prepare the next command's data while the card works (double buffering). Commands
+    /// complete in order; [`CardDriver::wait`] for each, oldest first.
+    pub fn post(&mut self, opcode: u32, args: [u64; 7]) -> Result<Posted, DriverError> {
         if self.broken {
             return Err(DriverError::Firmware(
                 "the card failed a reset and takes no more commands; reopen it".into(),
@@ -245,7 +264,24 @@ impl CardDriver {
         self.transport
             .write_reg(reg::DESC_HEAD, self.head)
             .map_err(DriverError::Transport)?;
-        let c = self.wait_completion(op)?;
+        Ok(Posted {
+            tag,
+            opcode: Opcode::from_code(opcode),
+            epoch: self.epoch,
+        })
+    }
+
+    /// Waits for the completion of `posted` (the oldest command still in flight).
+    pub fn wait(&mut self, posted: Posted) -> Result<Done, DriverError> {
+        let Posted { tag, opcode, epoch } = posted;
+        if epoch != self.epoch {
+            return Err(DriverError::Refused {
+                opcode,
+                status: FwError::Aborted as u32,
+                detail: 0,
+            });
+        }
+        let c = self.wait_completion(opcode)?;
         if c.tag != tag {
             self.reset()?;
             return Err(DriverError::Firmware(format!(
@@ -255,7 +291,7 @@ impl CardDriver {
         }
         if c.status != 0 {
             return Err(DriverError::Refused {
-                opcode: op,
+                opcode,
                 status: c.status,
                 detail: c.detail,
             });
@@ -311,6 +347,7 @@ impl CardDriver {
     }
 
     fn try_reset(&mut self) -> Result<(), DriverError> {
+        self.epoch += 1;
         self.transport
             .write_reg(reg::CONTROL, reg::CONTROL_RESET)
             .map_err(DriverError::Transport)?;

@@ -240,6 +240,15 @@ mod tests {
     }
 
     #[test]
+    fn msms_split_into_double_buffered_chunks_match_the_cpu() {
+        let index = xrt::probe().map_or(0, |c| c.len());
+        let dev = open::<Bn254>(index).unwrap().with_msm_chunk(128);
+        conformance::check_msm(&dev);
+        let report = crate::Device::usage(&dev).unwrap();
+        assert!(report.contains("commands"), "{report}");
+    }
+
+    #[test]
     fn the_emulated_card_passes_the_conformance_suite() {
         let dev =
             open::<Bn254>(xrt::probe().map_or(0, |c| c.len())).expect("the emulated card opens");
