@@ -261,6 +261,43 @@ pub(crate) fn ntt_batch_len<F>(vectors: &[Vec<F>]) -> Result<Option<usize>, Devi
     Ok((n > 1).then_some(n))
 }
 
+/// One pass of an NTT as the accelerator backends run it (see [`ntt_steps`]).
+#[cfg(any(feature = "opencl", feature = "cuda", feature = "fpga"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NttStep<F> {
+    /// Bit reversal then the radix-2 DIT stages with ω (or ω^−1), unscaled.
+    Transform {
+        /// With ω^−1.
+        inverse: bool,
+    },
+    /// Element `i` times `factor·shift^i` (a constant when `shift` is one).
+    Scale {
+        /// The constant factor.
+        factor: F,
+        /// The shift whose powers multiply the elements.
+        shift: F,
+    },
+}
+
+/// The passes of `op` on vectors of length `n` (a power of two ≥ 2); `None` if the shift
+/// or `n` has no inverse.
+#[cfg(any(feature = "opencl", feature = "cuda", feature = "fpga"))]
+pub(crate) fn ntt_steps<F: ark_ff::FftField>(op: NttOp<F>, n: usize) -> Option<Vec<NttStep<F>>> {
+    let n_inv = F::from(n as u64).inverse()?;
+    let (forward, inverse) = (
+        NttStep::Transform { inverse: false },
+        NttStep::Transform { inverse: true },
+    );
+    let scale = |factor, shift| NttStep::Scale { factor, shift };
+    Some(match op {
+        NttOp::Forward => vec![forward],
+        NttOp::Inverse => vec![inverse, scale(n_inv, F::ONE)],
+        NttOp::CosetForward(g) => vec![scale(F::ONE, g), forward],
+        NttOp::CosetInverse(g) => vec![inverse, scale(n_inv, g.inverse()?)],
+        NttOp::DomainToCoset(g) => vec![inverse, scale(n_inv, g), forward],
+    })
+}
+
 /// A point table to make resident on a device: G1 or G2 points.
 #[derive(Clone, Debug)]
 pub enum Points<C: Curve> {

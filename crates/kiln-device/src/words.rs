@@ -31,6 +31,7 @@ fn read_fq<C: Curve>(words: &[u32]) -> Option<C::Fq> {
 }
 
 /// Appends the Montgomery words of an Fr element.
+#[cfg(any(feature = "opencl", feature = "cuda"))]
 pub(crate) fn push_fr<C: Curve>(x: &C::Fr, out: &mut Vec<u32>) {
     let mut bytes = [0u8; 32];
     C::fr_to_mont_le(x, &mut bytes[..C::FR_BYTES]);
@@ -42,6 +43,7 @@ pub(crate) fn push_fr<C: Curve>(x: &C::Fr, out: &mut Vec<u32>) {
 }
 
 /// The Fr element in eight Montgomery words (`None` if not a reduced value).
+#[cfg(any(feature = "opencl", feature = "cuda"))]
 pub(crate) fn read_fr<C: Curve>(words: &[u32]) -> Option<C::Fr> {
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     C::fr_from_mont_le(&bytes[..C::FR_BYTES])

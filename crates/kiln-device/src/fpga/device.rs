@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use ark_ec::AdditiveGroup;
-use ark_ff::FftField;
+use ark_ff::{FftField, Field};
 use kiln_firmware::abi::{
     msm_windows, Counter, Error as FwError, Group as CardGroup, NttKind, Opcode, MAX_LOG_NTT,
     MAX_SEGMENTS, MAX_TABLES, MAX_WINDOW_BITS, MIN_WINDOW_BITS,
@@ -21,7 +21,9 @@ use kiln_firmware::abi::{
 use super::driver::{CardDriver, DriverError, Posted};
 use crate::resident::ResidentTables;
 use crate::words::{g1_from_xyzz, g1_words, g2_from_xyzz, g2_words, scalar_words};
-use crate::{BasesHandle, Device, DeviceError, DeviceInfo, Group, MsmJob, MsmSum, NttOp, Points};
+use crate::{
+    BasesHandle, Device, DeviceError, DeviceInfo, Group, MsmJob, MsmSum, NttOp, NttStep, Points,
+};
 use kiln_algebra::curve::Curve;
 
 /// A table resident on the card.
@@ -134,31 +136,6 @@ fn card_group(g: Group) -> CardGroup {
     }
 }
 
-/// One NTT pass as the card runs it.
-enum Step<F> {
-    Transform(F),
-    Scale { factor: F, shift: F },
-}
-
-/// The card's passes for `op` on vectors of length `n`.
-fn steps<F: FftField>(op: NttOp<F>, n: usize) -> Option<Vec<Step<F>>> {
-    let omega = F::get_root_of_unity(n as u64)?;
-    let omega_inv = omega.inverse()?;
-    let n_inv = F::from(n as u64).inverse()?;
-    let scale = |factor, shift| Step::Scale { factor, shift };
-    Some(match op {
-        NttOp::Forward => vec![Step::Transform(omega)],
-        NttOp::Inverse => vec![Step::Transform(omega_inv), scale(n_inv, F::ONE)],
-        NttOp::CosetForward(g) => vec![scale(F::ONE, g), Step::Transform(omega)],
-        NttOp::CosetInverse(g) => vec![Step::Transform(omega_inv), scale(n_inv, g.inverse()?)],
-        NttOp::DomainToCoset(g) => vec![
-            Step::Transform(omega_inv),
-            scale(n_inv, g),
-            Step::Transform(omega),
-        ],
-    })
-}
-
 impl<C: Curve> FpgaDevice<C> {
     /// The device over an open driver; refuses curves the engines do not implement.
     pub fn new(info: DeviceInfo, driver: CardDriver) -> Result<Self, DeviceError> {
@@ -215,8 +192,14 @@ impl<C: Curve> FpgaDevice<C> {
         opcode: Opcode,
         args: [u64; 7],
     ) -> Result<(), DriverError> {
+        let posted = st.driver.post(opcode as u32, args)?;
+        self.finish_driver(st, posted)
+    }
+
+    /// Waits for a posted command, counting its card cycles and wall time.
+    fn finish_driver(&self, st: &mut State, posted: Posted) -> Result<(), DriverError> {
         let t = Instant::now();
-        let done = st.driver.submit(opcode, args);
+        let done = st.driver.wait(posted);
         let mut u = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
         u.wall += t.elapsed();
         u.commands += 1;
@@ -224,10 +207,20 @@ impl<C: Curve> FpgaDevice<C> {
         done.map(drop)
     }
 
-    /// Frees table slot `slot` on the card; whether the card answered that it is empty.
-    fn empty_slot(&self, st: &mut State, slot: u32) -> bool {
+    /// [`FpgaDevice::finish_driver`] with the device's error.
+    fn finish(&self, st: &mut State, posted: Posted) -> Result<(), DeviceError> {
+        self.finish_driver(st, posted).map_err(|e| self.backend(e))
+    }
+
+    /// Frees table slot `slot` on the card. The slot is free for reuse when the card
+    /// answered that it is empty (freed now, or never loaded); one the card did not answer
+    /// for stays out of use.
+    fn free_slot(&self, st: &mut State, slot: u32) -> Result<(), DriverError> {
         let r = self.submit_driver(st, Opcode::FreeTable, free_args(slot));
-        r.is_ok() || refused_as(&r, FwError::UnknownTable)
+        if r.is_ok() || refused_as(&r, FwError::UnknownTable) {
+            st.free_slots.push(slot);
+        }
+        r
     }
 
     /// Allocates `len` bytes of card memory, runs `f` with the address, frees it.
@@ -332,17 +325,6 @@ impl<C: Curve> FpgaDevice<C> {
         Ok((out, c, windows, segs as usize))
     }
 
-    /// Waits for a posted command, counting its card cycles and wall time.
-    fn finish(&self, st: &mut State, posted: Posted) -> Result<(), DeviceError> {
-        let t = Instant::now();
-        let done = st.driver.wait(posted);
-        let mut u = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
-        u.wall += t.elapsed();
-        u.commands += 1;
-        u.cycles += done.as_ref().map_or(0, |d| d.cycles);
-        done.map(drop).map_err(|e| self.backend(e))
-    }
-
     /// The sum of the chunks' pairs, point by point (pairs combine linearly).
     fn sum_chunks<T: AdditiveGroup + for<'a> AddAssign<&'a T>>(
         &self,
@@ -427,8 +409,10 @@ impl<C: Curve> Device<C> for FpgaDevice<C> {
                 // card may have loaded it and lost the completion), is freed on the card
                 // before the slot is used again.
                 let untouched = matches!(&e, DriverError::Refused { status, .. } if *status != FwError::TableInUse as u32);
-                if untouched || self.empty_slot(&mut st, slot) {
+                if untouched {
                     st.free_slots.push(slot);
+                } else {
+                    let _ = self.free_slot(&mut st, slot);
                 }
                 Err(self.backend(e))
             }
@@ -444,11 +428,8 @@ impl<C: Curve> Device<C> for FpgaDevice<C> {
         // The host forgets the table either way; a slot the card did not answer for stays
         // out of use.
         st.driver.free(table.addr, table.bytes);
-        let r = self.submit_driver(&mut st, Opcode::FreeTable, free_args(table.slot));
-        if r.is_ok() || refused_as(&r, FwError::UnknownTable) {
-            st.free_slots.push(table.slot);
-        }
-        r.map_err(|e| self.backend(e))
+        self.free_slot(&mut st, table.slot)
+            .map_err(|e| self.backend(e))
     }
 
     fn msm(&self, job: &MsmJob<'_, C::Fr>) -> Result<MsmSum<C>, DeviceError> {
@@ -484,11 +465,14 @@ impl<C: Curve> Device<C> for FpgaDevice<C> {
                 "the card's NTT engine takes at most 2^{MAX_LOG_NTT} elements, not 2^{log_n}"
             )));
         }
-        let steps = steps(op, n).ok_or_else(|| {
+        let no_root = || {
             self.backend(format!(
                 "no root of unity of order {n}, or no inverse of the shift"
             ))
-        })?;
+        };
+        let steps = crate::ntt_steps(op, n).ok_or_else(no_root)?;
+        let omega = C::Fr::get_root_of_unity(n as u64).ok_or_else(no_root)?;
+        let omega_inv = omega.inverse().ok_or_else(no_root)?;
         let mut data = vec![0u8; vectors.len() * n * 32];
         for (x, out) in vectors.iter().flatten().zip(data.chunks_exact_mut(32)) {
             C::fr_to_mont_le(x, out);
@@ -504,8 +488,11 @@ impl<C: Curve> Device<C> for FpgaDevice<C> {
             self.with_buffer(st, 64, |st, paddr| {
                 for step in &steps {
                     let (kind, params) = match step {
-                        Step::Transform(w) => (NttKind::Transform, fr(w).to_vec()),
-                        Step::Scale { factor, shift } => {
+                        NttStep::Transform { inverse } => {
+                            let w = if *inverse { &omega_inv } else { &omega };
+                            (NttKind::Transform, fr(w).to_vec())
+                        }
+                        NttStep::Scale { factor, shift } => {
                             (NttKind::Scale, [fr(factor), fr(shift)].concat())
                         }
                     };

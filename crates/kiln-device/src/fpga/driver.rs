@@ -230,14 +230,7 @@ impl CardDriver {
     /// Runs one command: writes its descriptor, rings the doorbell, waits for its
     /// completion (resetting the card if none comes in time).
     pub fn submit(&mut self, opcode: Opcode, args: [u64; 7]) -> Result<Done, DriverError> {
-        self.submit_code(opcode as u32, args).map_err(|e| match e {
-            DriverError::Refused { status, detail, .. } => DriverError::Refused {
-                opcode: Some(opcode),
-                status,
-                detail,
-            },
-            e => e,
-        })
+        self.submit_code(opcode as u32, args)
     }
 
     /// [`CardDriver::submit`] with a raw opcode (the card refuses unknown ones).

@@ -371,8 +371,7 @@ impl EmuCard {
 
 fn flip_maybe(shared: &Shared, bytes: &mut [u8]) {
     if !bytes.is_empty() && shared.fault_now(FaultKind::FlipBit) {
-        // A bit in the low limb of the first coordinate that is set to a value: flip bit 1
-        // of the byte in the middle of the buffer.
+        // Flip bit 1 of the byte in the middle of the result.
         let i = bytes.len() / 2;
         bytes[i] ^= 0x02;
     }

@@ -8,7 +8,7 @@ use ark_ff::{FftField, Field};
 
 use super::{Arg, GpuResult, GpuRuntime};
 use crate::words::push_fr;
-use crate::NttOp;
+use crate::{NttOp, NttStep};
 use kiln_algebra::curve::Curve;
 
 /// Which table.
@@ -76,47 +76,6 @@ fn powers<F: Field>(base: F, factor: F, count: usize) -> Vec<F> {
     out
 }
 
-/// One step of a transform as the device runs it.
-enum Step<F> {
-    /// Bit reversal then the DIT stages with ω (or ω^−1).
-    Transform { inverse: bool },
-    /// Multiply element i by factor · shift^i.
-    Powers { shift: F, factor: F },
-    /// Multiply every element by a constant.
-    Constant(F),
-}
-
-/// The steps of `op` on vectors of length `n` (a power of two ≥ 2).
-fn steps<F: FftField>(op: NttOp<F>, n: usize) -> Option<Vec<Step<F>>> {
-    let n_inv = F::from(n as u64).inverse()?;
-    Some(match op {
-        NttOp::Forward => vec![Step::Transform { inverse: false }],
-        NttOp::Inverse => vec![Step::Transform { inverse: true }, Step::Constant(n_inv)],
-        NttOp::CosetForward(g) => vec![
-            Step::Powers {
-                shift: g,
-                factor: F::ONE,
-            },
-            Step::Transform { inverse: false },
-        ],
-        NttOp::CosetInverse(g) => vec![
-            Step::Transform { inverse: true },
-            Step::Powers {
-                shift: g.inverse()?,
-                factor: n_inv,
-            },
-        ],
-        NttOp::DomainToCoset(g) => vec![
-            Step::Transform { inverse: true },
-            Step::Powers {
-                shift: g,
-                factor: n_inv,
-            },
-            Step::Transform { inverse: false },
-        ],
-    })
-}
-
 /// Runs `op` in place on `batch` vectors of length `n` held back to back in `data`.
 pub(super) fn run<C: Curve, R: GpuRuntime>(
     rt: &R,
@@ -127,7 +86,7 @@ pub(super) fn run<C: Curve, R: GpuRuntime>(
     op: NttOp<C::Fr>,
 ) -> GpuResult<()> {
     let log_n = n.trailing_zeros();
-    let Some(steps) = steps(op, n) else {
+    let Some(steps) = crate::ntt_steps(op, n) else {
         return Err(format!("no inverse of the coset shift or of n = {n}"));
     };
     let root = C::Fr::get_root_of_unity(n as u64)
@@ -136,7 +95,7 @@ pub(super) fn run<C: Curve, R: GpuRuntime>(
     use Arg::{Buf, U32};
     for step in steps {
         match step {
-            Step::Transform { inverse } => {
+            NttStep::Transform { inverse } => {
                 let w = if inverse {
                     root.inverse().unwrap_or(root)
                 } else {
@@ -156,7 +115,16 @@ pub(super) fn run<C: Curve, R: GpuRuntime>(
                     half *= 2;
                 }
             }
-            Step::Powers { shift, factor } => {
+            NttStep::Scale { factor: c, shift } if shift == C::Fr::ONE => {
+                let table =
+                    tables.get::<C, R>(rt, TableKey::Constant(fr_words::<C>(&c)), || vec![c])?;
+                rt.launch(
+                    "ntt_scale_const",
+                    &[Buf(data), Buf(table), U32(n32)],
+                    [n, batch],
+                )?;
+            }
+            NttStep::Scale { factor, shift } => {
                 let key = TableKey::Powers {
                     n,
                     shift: fr_words::<C>(&shift),
@@ -165,15 +133,6 @@ pub(super) fn run<C: Curve, R: GpuRuntime>(
                 let table = tables.get::<C, R>(rt, key, || powers(shift, factor, n))?;
                 rt.launch(
                     "ntt_scale_table",
-                    &[Buf(data), Buf(table), U32(n32)],
-                    [n, batch],
-                )?;
-            }
-            Step::Constant(c) => {
-                let table =
-                    tables.get::<C, R>(rt, TableKey::Constant(fr_words::<C>(&c)), || vec![c])?;
-                rt.launch(
-                    "ntt_scale_const",
                     &[Buf(data), Buf(table), U32(n32)],
                     [n, batch],
                 )?;
