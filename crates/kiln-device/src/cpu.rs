@@ -111,6 +111,8 @@ impl<C: Curve> CpuDevice<C> {
                 memory_bytes: None,
                 compute_units: rayon::current_num_threads(),
                 host_cpu: true,
+                driver: None,
+                emulated: false,
             },
             tables: ResidentTables::new(spec),
             precompute_budget: DEFAULT_PRECOMPUTE_BUDGET,

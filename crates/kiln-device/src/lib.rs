@@ -33,6 +33,7 @@ pub(crate) const TARGET: &str = "kiln::device";
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use kiln_algebra::curve::{Curve, G1Affine, G1Projective, G2Affine, G2Projective};
 use kiln_algebra::msm::{MsmConfig, MsmError};
@@ -120,6 +121,12 @@ pub struct DeviceInfo {
     /// driver such as PoCL): such a device competes with the CPU backend instead of adding to
     /// it, so automatic device selection leaves it out.
     pub host_cpu: bool,
+    /// The driver and its version, where known (`Portable Computing Language, driver 5.0`,
+    /// `CUDA driver 12.4`, the emulated card's firmware and ABI); `None` for the CPU.
+    pub driver: Option<String>,
+    /// Whether the device is emulated on the host rather than real hardware (the emulated
+    /// FPGA card).
+    pub emulated: bool,
 }
 
 fn serialize_display<S: serde::Serializer, T: fmt::Display>(
@@ -127,6 +134,57 @@ fn serialize_display<S: serde::Serializer, T: fmt::Display>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
+}
+
+/// What a device spent on the work it was given since the last call to [`Device::usage`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceUsage {
+    /// The device that did the work.
+    pub spec: DeviceSpec,
+    /// Commands the device ran: kernel launches on a GPU, card commands on an FPGA.
+    pub commands: u64,
+    /// The time by the device's own clock (which clock: [`DeviceUsage::clock`]).
+    pub device_time: Duration,
+    /// Host wall time of the operations that used the device.
+    pub wall_time: Duration,
+    /// Where [`DeviceUsage::device_time`] comes from.
+    pub clock: UsageClock,
+}
+
+/// The clock behind a [`DeviceUsage::device_time`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UsageClock {
+    /// Kernel execution time from the driver's timers (OpenCL profiling events, CUDA events).
+    Kernel,
+    /// An FPGA card's engine cycles at its clock (modelled on the emulated card).
+    ModelledCard {
+        /// Engine cycles the card's commands took.
+        cycles: u64,
+        /// The card's clock in MHz.
+        clock_mhz: u32,
+    },
+}
+
+impl fmt::Display for DeviceUsage {
+    /// One line: `opencl:0: 12 kernel launches, kernel time 0.031 s, wall time 0.045 s`, or
+    /// for a card `fpga:0: 7 commands, modelled card time 0.002 s (600000 cycles at 300
+    /// MHz), wall time 0.900 s`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (device, wall) = (self.device_time.as_secs_f64(), self.wall_time.as_secs_f64());
+        match self.clock {
+            UsageClock::Kernel => write!(
+                f,
+                "{}: {} kernel launches, kernel time {device:.3} s, wall time {wall:.3} s",
+                self.spec, self.commands
+            ),
+            UsageClock::ModelledCard { cycles, clock_mhz } => write!(
+                f,
+                "{}: {} commands, modelled card time {device:.3} s ({cycles} cycles at \
+                 {clock_mhz} MHz), wall time {wall:.3} s",
+                self.spec, self.commands
+            ),
+        }
+    }
 }
 
 /// Which group a resident point table holds.
@@ -454,10 +512,13 @@ pub trait Device<C: Curve>: Send + Sync {
         false
     }
 
-    /// What the device spent since the last call, for the end of a run (an FPGA card's
-    /// modelled card time beside its wall time); `None` when it has nothing to report.
-    fn usage(&self) -> Option<String> {
-        None
+    /// What the device spent since the last call (each call drains the counters), for the
+    /// end of a run: a GPU's kernel time, an FPGA card's modelled card time, each beside
+    /// the wall time of the operations. One entry per device that did work (a scheduler
+    /// reports each of its members); empty when there is nothing to report, as for the
+    /// CPU (the default).
+    fn usage(&self) -> Vec<DeviceUsage> {
+        Vec::new()
     }
 
     /// Makes a G1 point table resident on the device.
@@ -532,5 +593,36 @@ mod tests {
                 "{bad:?} should not parse"
             );
         }
+    }
+
+    #[test]
+    fn usage_prints_one_line_per_clock() {
+        let spec = |kind| DeviceSpec { kind, index: 0 };
+        let kernel = DeviceUsage {
+            spec: spec(DeviceKind::Opencl),
+            commands: 28,
+            device_time: Duration::from_millis(21),
+            wall_time: Duration::from_millis(30),
+            clock: UsageClock::Kernel,
+        };
+        assert_eq!(
+            kernel.to_string(),
+            "opencl:0: 28 kernel launches, kernel time 0.021 s, wall time 0.030 s"
+        );
+        let card = DeviceUsage {
+            spec: spec(DeviceKind::Fpga),
+            commands: 7,
+            device_time: Duration::from_millis(2),
+            wall_time: Duration::from_millis(900),
+            clock: UsageClock::ModelledCard {
+                cycles: 500_000,
+                clock_mhz: 250,
+            },
+        };
+        assert_eq!(
+            card.to_string(),
+            "fpga:0: 7 commands, modelled card time 0.002 s (500000 cycles at 250 MHz), \
+             wall time 0.900 s"
+        );
     }
 }

@@ -29,6 +29,8 @@ fn faulty(fault: Fault, index: usize) -> Arc<FaultyDevice<Bn254>> {
         memory_bytes: None,
         compute_units: 1,
         host_cpu: false,
+        driver: None,
+        emulated: false,
     };
     Arc::new(FaultyDevice::new(Arc::new(CpuDevice::new()), info, fault))
 }

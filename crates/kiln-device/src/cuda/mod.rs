@@ -26,6 +26,20 @@ fn driver_present() -> Result<(), String> {
     }
 }
 
+/// The CUDA driver's version (`CUDA driver 12.4`), if the driver says.
+fn driver_version() -> Option<String> {
+    let mut v: std::ffi::c_int = 0;
+    // SAFETY: called only once the driver library is loaded (`driver_present`); writes one
+    // int.
+    unsafe { sys::cuDriverGetVersion(&mut v) }.result().ok()?;
+    Some(version_text(v))
+}
+
+/// A version number as the driver encodes it (1000 × major + 10 × minor) as text.
+fn version_text(v: std::ffi::c_int) -> String {
+    format!("CUDA driver {}.{}", v / 1000, (v % 1000) / 10)
+}
+
 /// Every CUDA device, or why there are none.
 pub fn probe() -> Result<Vec<DeviceInfo>, String> {
     driver_present()?;
@@ -33,6 +47,7 @@ pub fn probe() -> Result<Vec<DeviceInfo>, String> {
     if count <= 0 {
         return Err("no CUDA device: the driver lists none".into());
     }
+    let driver = driver_version();
     let mut out = Vec::new();
     for index in 0..count as usize {
         let ctx = CudaContext::new(index).map_err(|e| format!("cuda:{index}: {e}"))?;
@@ -48,6 +63,8 @@ pub fn probe() -> Result<Vec<DeviceInfo>, String> {
             memory_bytes: ctx.total_mem().ok().map(|m| m as u64),
             compute_units: sms.max(1) as usize,
             host_cpu: false,
+            driver: driver.clone(),
+            emulated: false,
         });
     }
     Ok(out)
@@ -74,6 +91,12 @@ mod tests {
     use super::*;
     use crate::conformance;
     use kiln_algebra::curve::Bn254;
+
+    #[test]
+    fn driver_versions_read_as_major_and_minor() {
+        assert_eq!(version_text(12040), "CUDA driver 12.4");
+        assert_eq!(version_text(13000), "CUDA driver 13.0");
+    }
 
     #[test]
     fn kernels_match_the_cpu_backend_on_a_cuda_device() {

@@ -1,15 +1,20 @@
 //! One CUDA device's context, default stream and loaded kernels.
+//!
+//! Each launch is timed by a pair of events recorded on the stream around it; the pairs
+//! are resolved (their elapsed times summed, the events dropped) at the next blocking read.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use cudarc::driver::{
-    sys, CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg,
+    sys, CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg,
 };
 use cudarc::nvrtc::{compile_ptx_with_opts, CompileOptions, Ptx};
 
 use crate::gpu::kernel_source::kernel_source;
-use crate::gpu::{Arg, GpuResult, GpuRuntime, KERNELS};
+use crate::gpu::{Arg, GpuResult, GpuRuntime, KernelTime, KernelTimer, KERNELS};
 
 /// Threads per block along the first grid dimension.
 const BLOCK: usize = 64;
@@ -29,6 +34,16 @@ fn prebuilt_ptx() -> Option<&'static str> {
 pub struct Runtime {
     stream: Arc<CudaStream>,
     kernels: HashMap<&'static str, CudaFunction>,
+    /// The (start, end) events of the launches not yet timed.
+    timer: RefCell<KernelTimer<(CudaEvent, CudaEvent)>>,
+}
+
+/// The time between a launch's start and end events (waiting for the end).
+fn kernel_time((start, end): &(CudaEvent, CudaEvent)) -> Result<Duration, String> {
+    let ms = start
+        .elapsed_ms(end)
+        .map_err(|e| format!("reading a launch's timing events: {e}"))?;
+    Ok(Duration::from_secs_f64(f64::from(ms.max(0.0)) / 1e3))
 }
 
 impl Runtime {
@@ -65,7 +80,15 @@ impl Runtime {
         Ok(Self {
             stream: ctx.default_stream(),
             kernels,
+            timer: RefCell::new(KernelTimer::new(None)),
         })
+    }
+
+    /// An event with timing recorded on the stream now.
+    fn timing_event(&self) -> Result<CudaEvent, String> {
+        self.stream
+            .record_event(Some(sys::CUevent_flags::CU_EVENT_DEFAULT))
+            .map_err(|e| format!("recording a timing event: {e}"))
     }
 }
 
@@ -94,6 +117,9 @@ impl GpuRuntime for Runtime {
             .clone_dtoh(buf)
             .map_err(|e| format!("copying {} bytes from the device: {e}", words * 4))?;
         all.truncate(words);
+        // The copy to host memory waited for the launches queued before it (and
+        // `elapsed_ms` waits for the events in any case).
+        self.timer.borrow_mut().resolve(kernel_time);
         Ok(all)
     }
 
@@ -122,12 +148,20 @@ impl GpuRuntime for Runtime {
             block_dim: (BLOCK as u32, 1, 1),
             shared_mem_bytes: 0,
         };
+        // A timing event that cannot be recorded leaves the launch untimed, not failed.
+        let start = self.timing_event();
         // SAFETY: the argument list matches the kernel's signature in kernels/*.h (buffers
         // of uint and uint scalars, in order), and the kernels bound every index by the
         // sizes passed, so threads past the range of the rounded-up grid do nothing.
-        unsafe { builder.launch(cfg) }
-            .map(drop)
-            .map_err(|e| format!("launching {name}: {e}"))
+        unsafe { builder.launch(cfg) }.map_err(|e| format!("launching {name}: {e}"))?;
+        let timer = start.and_then(|s| Ok((s, self.timing_event()?)));
+        self.timer.borrow_mut().launched(timer);
+        Ok(())
+    }
+
+    /// The launches since the last call and their time by the events around them.
+    fn take_kernel_time(&self) -> GpuResult<KernelTime> {
+        self.timer.borrow_mut().take(kernel_time)
     }
 }
 

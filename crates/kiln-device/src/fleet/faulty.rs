@@ -9,7 +9,9 @@ use std::sync::Arc;
 use ark_ec::PrimeGroup;
 use ark_ff::One;
 
-use crate::{BasesHandle, Device, DeviceError, DeviceInfo, MsmJob, MsmSum, NttOp, Points};
+use crate::{
+    BasesHandle, Device, DeviceError, DeviceInfo, DeviceUsage, MsmJob, MsmSum, NttOp, Points,
+};
 use kiln_algebra::curve::{Curve, G1Projective, G2Projective};
 
 /// What the device does wrong.
@@ -122,5 +124,15 @@ impl<C: Curve> Device<C> for FaultyDevice<C> {
                 Ok(())
             }
         }
+    }
+
+    /// The wrapped device's usage, its own entries presented as this device.
+    fn usage(&self) -> Vec<DeviceUsage> {
+        let inner = self.inner.info().spec;
+        let mut usage = self.inner.usage();
+        for u in usage.iter_mut().filter(|u| u.spec == inner) {
+            u.spec = self.info.spec;
+        }
+        usage
     }
 }

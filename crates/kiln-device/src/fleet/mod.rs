@@ -25,7 +25,8 @@ pub use calibration::{Calibration, OpKind};
 
 use crate::resident::ResidentTables;
 use crate::{
-    BasesHandle, CpuDevice, Device, DeviceError, DeviceInfo, MsmJob, MsmSum, NttOp, Points,
+    BasesHandle, CpuDevice, Device, DeviceError, DeviceInfo, DeviceUsage, MsmJob, MsmSum, NttOp,
+    Points,
 };
 use kiln_algebra::curve::Curve;
 
@@ -101,6 +102,8 @@ impl<C: Curve> Fleet<C> {
             memory_bytes: None,
             compute_units: members.iter().map(|m| m.info().compute_units).sum(),
             host_cpu: false,
+            driver: None,
+            emulated: false,
         };
         Self {
             tables: ResidentTables::new(info.spec),
@@ -341,9 +344,9 @@ impl<C: Curve> Device<C> for Fleet<C> {
         }
     }
 
-    fn usage(&self) -> Option<String> {
-        let reports: Vec<String> = self.members.iter().filter_map(|m| m.usage()).collect();
-        (!reports.is_empty()).then(|| reports.join("\n"))
+    /// Every member's entries, in member order (the CPU first).
+    fn usage(&self) -> Vec<DeviceUsage> {
+        self.members.iter().flat_map(|m| m.usage()).collect()
     }
 
     fn proof_checked(&self, accepted: bool) -> bool {
@@ -417,4 +420,137 @@ fn is_device_fault(e: &DeviceError) -> bool {
         e,
         DeviceError::Backend { .. } | DeviceError::UnknownBases { .. }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::faulty::{Fault, FaultyDevice};
+    use super::*;
+    use crate::{DeviceKind, DeviceSpec, UsageClock};
+    use kiln_algebra::curve::Bn254;
+
+    /// The CPU presented as `spec`, reporting one usage entry after each operation.
+    struct Reporting {
+        cpu: CpuDevice<Bn254>,
+        info: DeviceInfo,
+        pending: Mutex<Vec<DeviceUsage>>,
+    }
+
+    impl Reporting {
+        fn new(kind: DeviceKind, index: usize) -> Self {
+            let cpu = CpuDevice::new();
+            let info = DeviceInfo {
+                spec: DeviceSpec { kind, index },
+                name: format!("reporting {kind:?}"),
+                driver: Some("test driver".into()),
+                ..cpu.info().clone()
+            };
+            Self {
+                cpu,
+                info,
+                pending: Mutex::new(Vec::new()),
+            }
+        }
+
+        fn entry(&self) -> DeviceUsage {
+            DeviceUsage {
+                spec: self.info.spec,
+                commands: 3,
+                device_time: Duration::from_millis(2),
+                wall_time: Duration::from_millis(5),
+                clock: UsageClock::Kernel,
+            }
+        }
+    }
+
+    impl Device<Bn254> for Reporting {
+        fn info(&self) -> &DeviceInfo {
+            &self.info
+        }
+
+        fn load(&self, points: Points<Bn254>) -> Result<BasesHandle, DeviceError> {
+            let h = self.cpu.load(points)?;
+            Ok(BasesHandle {
+                device: self.info.spec,
+                ..h
+            })
+        }
+
+        fn release(&self, bases: &BasesHandle) -> Result<(), DeviceError> {
+            self.cpu.release(&BasesHandle {
+                device: self.cpu.info().spec,
+                ..bases.clone()
+            })
+        }
+
+        fn msm(&self, job: &MsmJob<'_, ark_bn254::Fr>) -> Result<MsmSum<Bn254>, DeviceError> {
+            let bases = BasesHandle {
+                device: self.cpu.info().spec,
+                ..job.bases.clone()
+            };
+            self.cpu.msm(&MsmJob {
+                bases: &bases,
+                ..*job
+            })
+        }
+
+        fn ntt(
+            &self,
+            vectors: &mut [Vec<ark_bn254::Fr>],
+            op: NttOp<ark_bn254::Fr>,
+        ) -> Result<(), DeviceError> {
+            self.cpu.ntt(vectors, op)?;
+            self.pending.lock().unwrap().push(self.entry());
+            Ok(())
+        }
+
+        fn usage(&self) -> Vec<DeviceUsage> {
+            std::mem::take(&mut *self.pending.lock().unwrap())
+        }
+    }
+
+    #[test]
+    fn usage_concatenates_the_members_entries_and_drains() {
+        let a = Arc::new(Reporting::new(DeviceKind::Opencl, 0));
+        let b = Arc::new(Reporting::new(DeviceKind::Fpga, 0));
+        let (want_a, want_b) = (a.entry(), b.entry());
+        let fleet = Fleet::<Bn254>::new(
+            vec![a.clone() as Arc<dyn Device<Bn254>>, b.clone()],
+            Calibration::in_memory(),
+        );
+        assert_eq!(fleet.usage(), Vec::new(), "nothing ran yet");
+        // The fleet places work by throughput; give each member an operation directly.
+        let mut v = vec![vec![ark_bn254::Fr::from(3u64); 8]];
+        a.ntt(&mut v, NttOp::Forward).unwrap();
+        b.ntt(&mut v, NttOp::Inverse).unwrap();
+        assert_eq!(fleet.usage(), vec![want_a, want_b]);
+        assert_eq!(fleet.usage(), Vec::new(), "the first call drained it");
+    }
+
+    #[test]
+    fn a_faulty_device_forwards_its_inner_devices_usage_as_itself() {
+        let inner = Arc::new(Reporting::new(DeviceKind::Opencl, 0));
+        let spec = DeviceSpec {
+            kind: DeviceKind::Cuda,
+            index: 4,
+        };
+        let info = DeviceInfo {
+            spec,
+            ..inner.info().clone()
+        };
+        let dev = FaultyDevice::new(inner.clone(), info, Fault::None);
+        let mut v = vec![vec![ark_bn254::Fr::from(5u64); 4]];
+        dev.ntt(&mut v, NttOp::Forward).unwrap();
+        let usage = dev.usage();
+        assert_eq!(
+            usage,
+            vec![DeviceUsage {
+                spec,
+                ..inner.entry()
+            }]
+        );
+        assert_eq!(dev.usage(), Vec::new());
+    }
 }

@@ -22,7 +22,8 @@ use super::driver::{CardDriver, DriverError, Posted};
 use crate::resident::ResidentTables;
 use crate::words::{g1_from_xyzz, g1_words, g2_from_xyzz, g2_words, scalar_words};
 use crate::{
-    BasesHandle, Device, DeviceError, DeviceInfo, Group, MsmJob, MsmSum, NttOp, NttStep, Points,
+    BasesHandle, Device, DeviceError, DeviceInfo, DeviceUsage, Group, MsmJob, MsmSum, NttOp,
+    NttStep, Points, UsageClock,
 };
 use kiln_algebra::curve::Curve;
 
@@ -106,6 +107,12 @@ where
         }
     }
     total
+}
+
+/// The time `cycles` engine cycles take at `mhz` MHz (at least 1).
+fn card_time(cycles: u64, mhz: u32) -> Duration {
+    let nanos = u128::from(cycles) * 1000 / u128::from(mhz.max(1));
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
 /// The arguments of a FreeTable descriptor.
@@ -524,22 +531,22 @@ impl<C: Curve> Device<C> for FpgaDevice<C> {
         Ok(())
     }
 
-    fn usage(&self) -> Option<String> {
+    fn usage(&self) -> Vec<DeviceUsage> {
         let u = std::mem::take(&mut *self.usage.lock().unwrap_or_else(PoisonError::into_inner));
         if u.commands == 0 {
-            return None;
+            return Vec::new();
         }
         let mhz = self.lock().driver.clock_mhz().max(1);
-        let card_s = u.cycles as f64 / (f64::from(mhz) * 1e6);
-        Some(format!(
-            "{}: {} commands, modelled card time {:.3} s ({} cycles at {} MHz), wall time {:.3} s",
-            self.info.spec,
-            u.commands,
-            card_s,
-            u.cycles,
-            mhz,
-            u.wall.as_secs_f64()
-        ))
+        vec![DeviceUsage {
+            spec: self.info.spec,
+            commands: u.commands,
+            device_time: card_time(u.cycles, mhz),
+            wall_time: u.wall,
+            clock: UsageClock::ModelledCard {
+                cycles: u.cycles,
+                clock_mhz: mhz,
+            },
+        }]
     }
 }
 

@@ -82,6 +82,11 @@ fn emulated_info(index: usize, config: &EmulatorConfig) -> DeviceInfo {
         memory_bytes: Some(config.mem_bytes),
         compute_units: config.msm_engines as usize,
         host_cpu: true,
+        driver: Some(format!(
+            "kiln card firmware (emulated), ABI v{}",
+            kiln_firmware::abi::ABI_VERSION
+        )),
+        emulated: true,
     }
 }
 
@@ -101,6 +106,8 @@ pub fn probe() -> Result<Vec<DeviceInfo>, String> {
             memory_bytes: None,
             compute_units: 1,
             host_cpu: false,
+            driver: Some("XRT".into()),
+            emulated: false,
         })
         .collect();
     if emulator_enabled() {
@@ -129,6 +136,8 @@ pub fn open<C: Curve>(index: usize) -> Result<FpgaDevice<C>, DeviceError> {
             memory_bytes: Some(driver.mem_size()),
             compute_units: driver.msm_engines() as usize,
             host_cpu: false,
+            driver: Some("XRT".into()),
+            emulated: false,
         };
         return FpgaDevice::new(info, driver);
     }
@@ -155,6 +164,7 @@ pub fn open<C: Curve>(index: usize) -> Result<FpgaDevice<C>, DeviceError> {
 mod tests {
     use super::*;
     use crate::conformance;
+    use crate::Device;
     use kiln_algebra::curve::Bn254;
 
     use kiln_firmware::abi::{Error as FwError, Opcode};
@@ -244,16 +254,72 @@ mod tests {
         let index = xrt::probe().map_or(0, |c| c.len());
         let dev = open::<Bn254>(index).unwrap().with_msm_chunk(128);
         conformance::check_msm(&dev);
-        let report = crate::Device::usage(&dev).unwrap();
-        assert!(report.contains("commands"), "{report}");
+        let usage = crate::Device::usage(&dev);
+        assert_eq!(usage.len(), 1, "{usage:?}");
+        assert!(usage[0].commands > 0, "{}", usage[0]);
+        assert!(usage[0].to_string().contains("commands"), "{}", usage[0]);
     }
 
     #[test]
     fn the_emulated_card_passes_the_conformance_suite() {
         let dev =
             open::<Bn254>(xrt::probe().map_or(0, |c| c.len())).expect("the emulated card opens");
+        assert!(dev.info().emulated, "{:?}", dev.info());
+        let driver = dev.info().driver.as_deref().unwrap_or_default();
+        assert!(
+            driver.contains("emulated") && driver.contains("ABI v"),
+            "{driver}"
+        );
         conformance::check_device(&dev);
-        let report = crate::Device::usage(&dev).expect("the card ran commands");
-        assert!(report.contains("modelled card time"), "{report}");
+        let report = crate::Device::usage(&dev);
+        assert_eq!(report.len(), 1, "the card ran commands: {report:?}");
+        assert!(
+            report[0].to_string().contains("modelled card time"),
+            "{}",
+            report[0]
+        );
+    }
+
+    #[test]
+    fn usage_reports_the_modelled_card_clock_and_drains() {
+        use crate::{DeviceUsage, UsageClock};
+        use ark_ff::UniformRand;
+        use rand::SeedableRng;
+
+        let dev = open::<Bn254>(xrt::probe().map_or(0, |c| c.len())).unwrap();
+        assert_eq!(Device::usage(&dev), Vec::new(), "nothing ran yet");
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+        let want: Vec<ark_bn254::Fr> = (0..64).map(|_| ark_bn254::Fr::rand(&mut rng)).collect();
+        let mut batch = vec![want.clone()];
+        dev.ntt(&mut batch, crate::NttOp::Forward).unwrap();
+        dev.ntt(&mut batch, crate::NttOp::Inverse).unwrap();
+        assert_eq!(batch[0], want, "forward then inverse is the identity");
+        let usage = Device::usage(&dev);
+        let [DeviceUsage {
+            spec,
+            commands,
+            device_time,
+            wall_time,
+            clock: UsageClock::ModelledCard { cycles, clock_mhz },
+        }] = usage.as_slice()
+        else {
+            panic!("one modelled-card entry expected: {usage:?}");
+        };
+        assert_eq!(*spec, dev.info().spec);
+        // Forward is one command, inverse a transform and a scaling.
+        assert_eq!(*commands, 3);
+        assert!(*cycles > 0 && *clock_mhz > 0);
+        assert_eq!(
+            device_time.as_nanos(),
+            u128::from(*cycles) * 1000 / u128::from(*clock_mhz)
+        );
+        assert!(*wall_time > std::time::Duration::ZERO);
+        let text = usage[0].to_string();
+        assert!(
+            text.starts_with(&format!("{spec}: 3 commands, modelled card time "))
+                && text.contains(&format!("({cycles} cycles at {clock_mhz} MHz), wall time ")),
+            "{text}"
+        );
+        assert_eq!(Device::usage(&dev), Vec::new(), "the first call drained it");
     }
 }

@@ -1,19 +1,26 @@
 //! One OpenCL device's context, in-order queue and built program, with small helpers for
 //! buffers and launches. Not thread-safe by itself: the device wraps it in a mutex.
+//!
+//! The queue profiles its commands: each launch keeps its event until the next blocking
+//! read (which waits for everything queued before it), where the events' start and end
+//! times are summed into the kernel time and the events dropped.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ptr;
+use std::time::Duration;
 
-use opencl3::command_queue::CommandQueue;
+use opencl3::command_queue::{CommandQueue, CL_QUEUE_PROFILING_ENABLE};
 use opencl3::context::Context;
 use opencl3::device::Device as ClDevice;
+use opencl3::event::Event;
 use opencl3::kernel::{ExecuteKernel, Kernel};
 use opencl3::memory::{Buffer, CL_MEM_READ_WRITE};
 use opencl3::program::Program;
 use opencl3::types::{cl_device_id, CL_BLOCKING};
 
 use crate::gpu::kernel_source::kernel_source;
-use crate::gpu::{Arg, GpuResult, GpuRuntime, KERNELS};
+use crate::gpu::{Arg, GpuResult, GpuRuntime, KernelTime, KernelTimer, KERNELS};
 
 /// Work items per group along the first grid dimension.
 const GROUP_SIZE: usize = 64;
@@ -23,6 +30,23 @@ pub struct Runtime {
     context: Context,
     queue: CommandQueue,
     kernels: HashMap<&'static str, Kernel>,
+    /// The profiling events of the launches not yet timed.
+    timer: RefCell<KernelTimer<Event>>,
+}
+
+/// The execution time of the launch behind `event` (waiting for it to finish).
+fn kernel_time(event: &Event) -> Result<Duration, String> {
+    let failed = |what: &str, e: opencl3::error_codes::ClError| format!("{what}: {e}");
+    event
+        .wait()
+        .map_err(|e| failed("waiting for a launch", e))?;
+    let start = event
+        .profiling_command_start()
+        .map_err(|e| failed("reading a launch's start time", e))?;
+    let end = event
+        .profiling_command_end()
+        .map_err(|e| failed("reading a launch's end time", e))?;
+    Ok(Duration::from_nanos(end.saturating_sub(start)))
 }
 
 impl Runtime {
@@ -32,8 +56,21 @@ impl Runtime {
         let device = ClDevice::new(id);
         let context =
             Context::from_device(&device).map_err(|e| format!("creating a context: {e}"))?;
-        let queue = CommandQueue::create_default_with_properties(&context, 0, 0)
-            .map_err(|e| format!("creating a command queue: {e}"))?;
+        // A queue that cannot profile (every device should) still runs the kernels, untimed.
+        let (queue, no_timer) = match CommandQueue::create_default_with_properties(
+            &context,
+            CL_QUEUE_PROFILING_ENABLE,
+            0,
+        ) {
+            Ok(q) => (q, None),
+            Err(e) => {
+                let why = format!("the device cannot profile its command queue ({e})");
+                tracing::debug!(target: crate::TARGET, why, "kernels run untimed");
+                let q = CommandQueue::create_default_with_properties(&context, 0, 0)
+                    .map_err(|e| format!("creating a command queue: {e}"))?;
+                (q, Some(why))
+            }
+        };
         let program = Program::create_and_build_from_source(&context, &kernel_source(), "")
             .map_err(|log| format!("building the kernels failed:\n{log}"))?;
         let mut kernels = HashMap::new();
@@ -46,6 +83,7 @@ impl Runtime {
             context,
             queue,
             kernels,
+            timer: RefCell::new(KernelTimer::new(no_timer)),
         })
     }
 
@@ -102,6 +140,8 @@ impl GpuRuntime for Runtime {
                 .enqueue_read_buffer(buf, CL_BLOCKING, 0, &mut out, &[])
         }
         .map_err(|e| format!("reading {} bytes: {e}", words * 4))?;
+        // The queue is in order: every launch queued before the read has finished.
+        self.timer.borrow_mut().resolve(kernel_time);
         Ok(out)
     }
 
@@ -138,8 +178,14 @@ impl GpuRuntime for Runtime {
         exec.set_local_work_sizes(&local);
         // SAFETY: every buffer argument outlives the launch: callers read a result
         // (blocking) or call `finish` before dropping their buffers.
-        unsafe { exec.enqueue_nd_range(&self.queue) }
-            .map(drop)
-            .map_err(|e| format!("launching {name}: {e}"))
+        let event = unsafe { exec.enqueue_nd_range(&self.queue) }
+            .map_err(|e| format!("launching {name}: {e}"))?;
+        self.timer.borrow_mut().launched(Ok(event));
+        Ok(())
+    }
+
+    /// The launches since the last call and their time by the profiling events.
+    fn take_kernel_time(&self) -> GpuResult<KernelTime> {
+        self.timer.borrow_mut().take(kernel_time)
     }
 }
