@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # kiln's benchmark runner: every suite against its baseline in the same run.
 #   bash bench/run.sh [--max-log N] [--quick]
-# Results: a table on stdout, JSON under bench/out/. Release builds only.
+# The device suites are `kiln bench` (the shipped binary's own command): MSM and NTT on every
+# device against arkworks, whole proofs against the CPU backend; results as a table, and
+# JSON, CSV and plots under bench/out/suites/. The daemon and snarkjs comparisons follow.
+# Release builds only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 max_log=20
@@ -14,10 +17,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 mkdir -p bench/out
-echo "== MSM and NTT against arkworks (same process) =="
-cargo bench --bench suites -- msm ntt zkey --max-log "$max_log" --out bench/out/suites.json
-echo "== every accelerator found against the CPU backend (same process) =="
-cargo bench --bench suites -- devices --max-log "$max_log" --out bench/out/devices.json
+cargo build --release --bin kiln
+kiln="${CARGO_TARGET_DIR:-target}/release/kiln"
+echo "== kiln bench all: every device against arkworks and the CPU backend (same process) =="
+"$kiln" bench all --sizes "12..$max_log" --device all --out bench/out/suites
 if [ "$quick" = 0 ]; then
   echo "== kiln prove against snarkjs groth16 prove (same script) =="
   bash bench/prove_vs_snarkjs.sh

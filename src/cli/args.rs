@@ -86,6 +86,17 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cli::rollup::RollupCommand,
     },
+    /// Bench suites for hardware engineers: every device side by side against in-process
+    /// baselines (arkworks for MSM and NTT, the CPU backend for proofs), a table, and with
+    /// --out DIR JSON, CSV and plots; `compare` gates regressions.
+    ///
+    /// Exit 0 done, 1 `compare` found a regression, 2 bad arguments (nothing run), 3 a
+    /// device failed or disagreed with its baseline.
+    Bench {
+        /// The suite, or compare.
+        #[command(subcommand)]
+        command: crate::cli::bench::BenchCommand,
+    },
     /// List the devices kiln can prove on, and why any backend is missing.
     Devices {
         /// Print JSON instead of a table.

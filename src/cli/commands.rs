@@ -41,6 +41,7 @@ pub fn run(cmd: Command) -> Result<Outcome, CliError> {
         } => wtns_check(&r1cs, &wtns),
         Command::Devices { json } => devices(json),
         Command::Rollup { command } => super::rollup::run(command),
+        Command::Bench { command } => super::bench::run(command),
         Command::Serve(args) => {
             kiln_server::run(*args)?;
             Ok(Outcome::Ok)
@@ -92,8 +93,9 @@ fn prove(
         e => CliError::Prove(e),
     })?;
     tracing::info!(target: crate::TARGET, timings = ?out.timings, "proved");
-    // Devices with their own clock (an FPGA card's modelled time) report it.
-    if let Some(usage) = device.usage() {
+    // Devices with their own clock (a GPU's kernel time, an FPGA card's modelled time)
+    // report it beside the wall time.
+    for usage in device.usage() {
         eprintln!("{usage}");
     }
     write_proof_and_public::<Bn254>(&out.proof, &out.public, proof_out, public_out)?;
@@ -259,10 +261,13 @@ fn devices(as_json: bool) -> Result<Outcome, CliError> {
     for r in &reports {
         match &r.status {
             DeviceStatus::Ready { info } => println!(
-                "{:<10} ready   {} ({} compute units)",
+                "{:<10} ready   {} ({} compute units{})",
                 info.spec.to_string(),
                 info.name,
-                info.compute_units
+                info.compute_units,
+                info.driver
+                    .as_deref()
+                    .map_or(String::new(), |d| format!("; {d}"))
             ),
             DeviceStatus::Absent { kind, reason } => {
                 println!("{:<10} absent  {}", kind.as_str(), reason)

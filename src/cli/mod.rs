@@ -1,9 +1,11 @@
 //! The `kiln` command line: argument definitions and one handler per command.
 //!
-//! Exit codes: 0 success, 1 a proof failed verification, 2 bad input (a message names the
+//! Exit codes: 0 success, 1 a proof failed verification (or `bench compare` found a
+//! regression), 2 bad input (a message names the
 //! file, section, offset or field), 3 an internal or device failure.
 
 pub mod args;
+pub mod bench;
 pub mod commands;
 pub mod rollup;
 
@@ -52,6 +54,9 @@ pub enum CliError {
     /// The daemon could not start or failed.
     #[error(transparent)]
     Serve(#[from] kiln_server::ServeError),
+    /// A bench run or comparison could not be made, or a device failed in it.
+    #[error(transparent)]
+    Bench(#[from] kiln_bench::BenchError),
 }
 
 impl CliError {
@@ -65,6 +70,11 @@ impl CliError {
                 kiln_server::ServeError::Config(_) | kiln_server::ServeError::Rollup(_),
             ) => 2,
             CliError::Serve(_) => 3,
+            CliError::Bench(
+                kiln_bench::BenchError::Device(_)
+                | kiln_bench::BenchError::Mismatch(_)
+                | kiln_bench::BenchError::Plot { .. },
+            ) => 3,
             _ => 2,
         }
     }

@@ -1,0 +1,369 @@
+//! The devices of a run: the selection resolved against what the machine has, each opened
+//! once with its kernel variants, labelled (the emulated FPGA card and PoCL say what they
+//! are), optionally slowed on purpose (`KILN_BENCH_SLOW`, to test regression gates), and
+//! checked up front against the sizes asked for.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kiln_algebra::curve::Bn254;
+use kiln_device::{
+    open_device, probe_devices, BasesHandle, CpuDevice, Device, DeviceError, DeviceInfo,
+    DeviceKind, DeviceSpec, DeviceStatus, DeviceUsage, MsmJob, MsmSum, NttOp, Points,
+    DEFAULT_PRECOMPUTE_BUDGET,
+};
+
+use crate::report::DeviceEntry;
+use crate::spec::{DeviceSelection, GroupSel, RunConfig, Suite, Window};
+use crate::BenchError;
+
+type Fr = <Bn254 as kiln_algebra::curve::Curve>::Fr;
+
+/// The environment variable that slows devices on purpose: `cpu:0=3` makes every MSM and
+/// NTT of `cpu:0` take three times as long (`SPEC=FACTOR`, comma-separated). For testing
+/// that `kiln bench compare` catches a regression; never set in normal runs.
+pub const SLOW_ENV: &str = "KILN_BENCH_SLOW";
+
+/// One kernel variant of a device: a device instance and the MSM window it is run with.
+pub struct Variant {
+    /// `default`, `c=16`, `precompute=off`, `c=13 precompute=off`.
+    pub label: String,
+    /// The MSM window width forced, if any.
+    pub window: Window,
+    /// Whether this is the device as the prover uses it (auto window, default settings).
+    pub is_default: bool,
+    /// The device instance.
+    pub device: Arc<dyn Device<Bn254>>,
+}
+
+/// A device of the run.
+pub struct BenchDevice {
+    /// What the report says about it.
+    pub entry: DeviceEntry,
+    /// Its spec.
+    pub spec: DeviceSpec,
+    /// Its kernel variants (the default first).
+    pub variants: Vec<Variant>,
+}
+
+impl BenchDevice {
+    /// The variant the prover would use.
+    pub fn default_variant(&self) -> &Variant {
+        self.variants
+            .iter()
+            .find(|v| v.is_default)
+            .unwrap_or(&self.variants[0])
+    }
+}
+
+/// The window widths a device's MSM engines accept (the FPGA card's are narrower).
+fn window_range(kind: DeviceKind) -> std::ops::RangeInclusive<u32> {
+    match kind {
+        DeviceKind::Fpga => 2..=16,
+        _ => 1..=kiln_algebra::msm::MAX_WINDOW_BITS,
+    }
+}
+
+/// The label for tables and plots, and a note where the numbers are not what they seem.
+fn label_and_note(info: &DeviceInfo) -> (String, Option<String>) {
+    let pocl = info.name.contains("Portable Computing Language")
+        || info
+            .driver
+            .as_deref()
+            .is_some_and(|d| d.contains("Portable Computing Language"));
+    if info.emulated {
+        (
+            format!("{} (emulated)", info.spec),
+            Some(
+                "an emulated card: wall times are the host running the card's firmware and HLS C++; the device time is the card's modelled time (engine cycles at its clock)"
+                    .into(),
+            ),
+        )
+    } else if pocl {
+        (
+            format!("{} (PoCL)", info.spec),
+            Some("PoCL runs the OpenCL kernels on this CPU: not GPU timings".into()),
+        )
+    } else {
+        (info.spec.to_string(), None)
+    }
+}
+
+/// Parses `KILN_BENCH_SLOW` (`SPEC=FACTOR,...`).
+fn slowdowns() -> Result<Vec<(DeviceSpec, f64)>, BenchError> {
+    let Ok(text) = std::env::var(SLOW_ENV) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let parsed = part.split_once('=').and_then(|(s, f)| {
+            let spec: DeviceSpec = s.trim().parse().ok()?;
+            let factor: f64 = f.trim().parse().ok().filter(|f: &f64| *f >= 1.0)?;
+            Some((spec, factor))
+        });
+        out.push(parsed.ok_or_else(|| {
+            BenchError::BadArgument(format!(
+                "{SLOW_ENV}={text:?}: {part:?}: expected SPEC=FACTOR with FACTOR ≥ 1, such as cpu:0=3"
+            ))
+        })?);
+    }
+    Ok(out)
+}
+
+/// Resolves the selection against the machine and opens every device with its variants.
+/// A device named but absent is a bad argument (with the inventory's reason).
+pub fn open_all(cfg: &RunConfig) -> Result<Vec<BenchDevice>, BenchError> {
+    let reports = probe_devices::<Bn254>();
+    let ready: Vec<DeviceInfo> = reports
+        .iter()
+        .filter_map(|r| match &r.status {
+            DeviceStatus::Ready { info } => Some(info.clone()),
+            DeviceStatus::Absent { .. } => None,
+        })
+        .collect();
+    let infos: Vec<DeviceInfo> = match &cfg.devices {
+        DeviceSelection::All => ready,
+        DeviceSelection::List(specs) => specs
+            .iter()
+            .map(|spec| {
+                ready
+                    .iter()
+                    .find(|i| i.spec == *spec)
+                    .cloned()
+                    .ok_or_else(|| {
+                        let why = reports
+                            .iter()
+                            .find_map(|r| match &r.status {
+                                DeviceStatus::Absent { kind, reason } if *kind == spec.kind => {
+                                    Some(reason.clone())
+                                }
+                                _ => None,
+                            })
+                            .unwrap_or_else(|| {
+                                let have: Vec<String> = ready
+                                    .iter()
+                                    .filter(|i| i.spec.kind == spec.kind)
+                                    .map(|i| i.spec.to_string())
+                                    .collect();
+                                if have.is_empty() {
+                                    "none of that kind was found".into()
+                                } else {
+                                    format!("this machine has {}", have.join(", "))
+                                }
+                            });
+                        BenchError::BadArgument(format!(
+                            "--device: {spec} is not present: {why} (`kiln devices` lists what is)"
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let slow = slowdowns()?;
+    let mut out = Vec::new();
+    for info in infos {
+        let factor = slow.iter().find(|(s, _)| *s == info.spec).map(|(_, f)| *f);
+        let wrap = |d: Arc<dyn Device<Bn254>>| -> Arc<dyn Device<Bn254>> {
+            match factor {
+                Some(f) if f > 1.0 => Arc::new(SlowedDevice {
+                    inner: d,
+                    factor: f,
+                }),
+                _ => d,
+            }
+        };
+        // The CPU backend's precomputation is a variant of its own instance; every other
+        // device has one instance.
+        let instances: Vec<(Option<bool>, Arc<dyn Device<Bn254>>)> =
+            if info.spec.kind == DeviceKind::Cpu {
+                cfg.precompute
+                    .iter()
+                    .map(|&on| {
+                        let budget = if on { DEFAULT_PRECOMPUTE_BUDGET } else { 0 };
+                        let d: Arc<dyn Device<Bn254>> =
+                            Arc::new(CpuDevice::<Bn254>::new().with_precompute_budget(budget));
+                        (Some(on), wrap(d))
+                    })
+                    .collect()
+            } else {
+                vec![(None, wrap(open_device::<Bn254>(info.spec)?))]
+            };
+        let range = window_range(info.spec.kind);
+        let mut variants = Vec::new();
+        for (pre, dev) in &instances {
+            for &w in &cfg.windows {
+                if w.is_some_and(|c| !range.contains(&c)) {
+                    continue;
+                }
+                let mut parts = Vec::new();
+                if let Some(c) = w {
+                    parts.push(format!("c={c}"));
+                }
+                if *pre == Some(false) {
+                    parts.push("precompute=off".to_string());
+                }
+                variants.push(Variant {
+                    is_default: parts.is_empty(),
+                    label: if parts.is_empty() {
+                        "default".into()
+                    } else {
+                        parts.join(" ")
+                    },
+                    window: w,
+                    device: dev.clone(),
+                });
+            }
+        }
+        if variants.is_empty() {
+            return Err(BenchError::BadArgument(format!(
+                "--windows: {} takes window widths {}..={} only, and none of those asked for is in range",
+                info.spec,
+                range.start(),
+                range.end()
+            )));
+        }
+        // The prover's own configuration first.
+        variants.sort_by_key(|v| !v.is_default);
+        let (label, note) = label_and_note(&info);
+        out.push(BenchDevice {
+            entry: DeviceEntry {
+                device: info.spec.to_string(),
+                label: match factor {
+                    Some(f) if f > 1.0 => format!("{label} (slowed {f}x)"),
+                    _ => label,
+                },
+                name: info.name.clone(),
+                host_cpu: info.host_cpu,
+                emulated: info.emulated,
+                memory_bytes: info.memory_bytes,
+                note,
+            },
+            spec: info.spec,
+            variants,
+        });
+    }
+    if out.is_empty() {
+        return Err(BenchError::BadArgument(
+            "--device: no device to measure".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// Bytes a device needs for one operation of `suite` at 2^`log` (its inputs and outputs
+/// resident at once), per group for MSMs.
+fn bytes_needed(suite: Suite, group: GroupSel, log: u32) -> u128 {
+    let n = 1u128 << log;
+    match suite {
+        // The resident table and the scalars.
+        Suite::Msm => n * (u128::from(group.point_bytes()) + 32),
+        // Three vectors, as the prover batches them, and their twiddles.
+        Suite::Ntt => n * 32 * 4,
+        // The key's tables: A, B1, C, H in G1, B2 in G2, and the witness.
+        Suite::Prove => n * (4 * 64 + 128 + 32 * 4),
+    }
+}
+
+fn gib(bytes: u128) -> String {
+    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
+}
+
+/// Refuses, before any work, a size some device cannot hold: device memory where it has
+/// its own, the host's memory otherwise (with room for the baseline's copy), and the
+/// NTT's limit of the field (2^28 for BN254's Fr).
+pub fn check_capacity(cfg: &RunConfig, devices: &[BenchDevice]) -> Result<(), BenchError> {
+    let host = crate::machine::host_memory().map(u128::from);
+    let max_ntt = <Fr as ark_ff::FftField>::TWO_ADICITY;
+    for &suite in &cfg.suites {
+        let groups: &[GroupSel] = if suite == Suite::Msm {
+            &cfg.groups
+        } else {
+            &[GroupSel::G1]
+        };
+        for &log in &cfg.sizes.0 {
+            if matches!(suite, Suite::Ntt | Suite::Prove) && log > max_ntt {
+                return Err(BenchError::BadArgument(format!(
+                    "--sizes: 2^{log} is too large for the {suite} suite: BN254's scalar field has NTT domains up to 2^{max_ntt}"
+                )));
+            }
+            for &g in groups {
+                let need = bytes_needed(suite, g, log);
+                let what = match suite {
+                    Suite::Msm => format!("a 2^{log}-point {} MSM", g.as_str()),
+                    Suite::Ntt => format!("a batch of three 2^{log} NTTs"),
+                    Suite::Prove => format!("a proof with a 2^{log} domain"),
+                };
+                for d in devices {
+                    if let Some(mem) = d.entry.memory_bytes.map(u128::from) {
+                        if need > mem {
+                            return Err(BenchError::BadArgument(format!(
+                                "--sizes: {} cannot hold {what}: it needs about {}, the device has {}",
+                                d.entry.label,
+                                gib(need),
+                                gib(mem)
+                            )));
+                        }
+                    }
+                }
+                if let Some(h) = host {
+                    // The baseline and the data generated for it live in host memory too.
+                    if need * 2 > h {
+                        return Err(BenchError::BadArgument(format!(
+                            "--sizes: {what} needs about {} of host memory with its baseline, this machine has {}",
+                            gib(need * 2),
+                            gib(h)
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A device made slower on purpose: after each MSM or NTT it waits `factor − 1` times the
+/// operation's own time, as a kernel `factor` times slower would take.
+struct SlowedDevice {
+    inner: Arc<dyn Device<Bn254>>,
+    factor: f64,
+}
+
+impl SlowedDevice {
+    fn slow<T>(&self, f: impl FnOnce() -> T) -> T {
+        let t = Instant::now();
+        let out = f();
+        std::thread::sleep(Duration::from_secs_f64(
+            t.elapsed().as_secs_f64() * (self.factor - 1.0),
+        ));
+        out
+    }
+}
+
+impl Device<Bn254> for SlowedDevice {
+    fn info(&self) -> &DeviceInfo {
+        self.inner.info()
+    }
+
+    fn load(&self, points: Points<Bn254>) -> Result<BasesHandle, DeviceError> {
+        self.inner.load(points)
+    }
+
+    fn release(&self, bases: &BasesHandle) -> Result<(), DeviceError> {
+        self.inner.release(bases)
+    }
+
+    fn msm(&self, job: &MsmJob<'_, Fr>) -> Result<MsmSum<Bn254>, DeviceError> {
+        self.slow(|| self.inner.msm(job))
+    }
+
+    fn ntt(&self, vectors: &mut [Vec<Fr>], op: NttOp<Fr>) -> Result<(), DeviceError> {
+        self.slow(|| self.inner.ntt(vectors, op))
+    }
+
+    fn proof_checked(&self, accepted: bool) -> bool {
+        self.inner.proof_checked(accepted)
+    }
+
+    fn usage(&self) -> Vec<DeviceUsage> {
+        self.inner.usage()
+    }
+}

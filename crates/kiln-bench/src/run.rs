@@ -1,0 +1,165 @@
+//! One bench run end to end: arguments checked and devices opened before any work, the
+//! suites run with a progress bar and the table printed as rows complete, then (with an
+//! output directory) `bench.json`, `bench.csv` and the plots written.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::devices::{check_capacity, open_all, BenchDevice};
+use crate::measure::Ctx;
+use crate::report::{Report, SCHEMA};
+use crate::spec::{RunConfig, Suite};
+use crate::suites;
+use crate::table::Table;
+use crate::BenchError;
+
+/// What a run produced.
+pub struct RunOutcome {
+    /// The results.
+    pub report: Report,
+    /// Failures and wrong results (the run reports the rest; the caller exits non-zero).
+    pub problems: Vec<String>,
+    /// The files written under the output directory.
+    pub written: Vec<PathBuf>,
+}
+
+/// Checks what can be checked without running anything: repeats, sizes per suite, the
+/// devices present, their capacity, the output directory.
+fn prepare(cfg: &RunConfig) -> Result<Vec<BenchDevice>, BenchError> {
+    if cfg.repeats == 0 {
+        return Err(BenchError::BadArgument(
+            "--repeats 0: expected at least 1 timed repeat (3 or more give a noise band)".into(),
+        ));
+    }
+    if cfg.suites.contains(&Suite::Prove) {
+        if let Some(&small) = cfg.sizes.0.iter().find(|&&l| l < suites::prove::MIN_LOG) {
+            return Err(BenchError::BadArgument(format!(
+                "--sizes: 2^{small} is too small for the prove suite: the smallest circuit has a 2^{} domain",
+                suites::prove::MIN_LOG
+            )));
+        }
+    }
+    let devices = open_all(cfg)?;
+    check_capacity(cfg, &devices)?;
+    if let Some(dir) = &cfg.out {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| BenchError::io(dir, "cannot create the output directory", e))?;
+    }
+    Ok(devices)
+}
+
+/// Runs the suites of `cfg` and writes its outputs.
+pub fn run(cfg: &RunConfig) -> Result<RunOutcome, BenchError> {
+    let devices = prepare(cfg)?;
+    let started_unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let machine = crate::machine::describe(&cfg.build);
+    let progress = if cfg.progress {
+        let pb = ProgressBar::new(0);
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb.enable_steady_tick(std::time::Duration::from_millis(200));
+        pb
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut table = Table::default();
+    table.note(
+        &progress,
+        &format!(
+            "kiln {} ({}) on {} ({} cores, {} threads{})",
+            machine.kiln_version,
+            if machine.kiln_features.is_empty() {
+                "no accelerator backends".to_string()
+            } else {
+                machine.kiln_features.join(", ")
+            },
+            machine.cpu_model,
+            machine.cores,
+            machine.threads,
+            if machine.cpu_flags.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", machine.cpu_flags.join(" "))
+            }
+        ),
+    );
+    for d in &devices {
+        let variants: Vec<&str> = d.variants.iter().map(|v| v.label.as_str()).collect();
+        table.note(
+            &progress,
+            &format!(
+                "device {}: {} [{}]{}",
+                d.entry.label,
+                d.entry.name,
+                variants.join(", "),
+                d.entry
+                    .note
+                    .as_ref()
+                    .map_or_else(String::new, |n| format!("\n    ({n})"))
+            ),
+        );
+    }
+    table.note(
+        &progress,
+        "speed-up = baseline time / device time, per repeat (median, min-max); vs cpu = the CPU backend's time / device time",
+    );
+    let mut ctx = Ctx {
+        repeats: cfg.repeats,
+        progress: &progress,
+        table: &mut table,
+        rows: Vec::new(),
+        problems: Vec::new(),
+    };
+    let sizes = &cfg.sizes.0;
+    for &suite in &cfg.suites {
+        tracing::info!(target: crate::TARGET, suite = suite.as_str(), "suite starts");
+        match suite {
+            Suite::Msm => suites::msm::run(&mut ctx, &devices, sizes, &cfg.groups)?,
+            Suite::Ntt => suites::ntt::run(&mut ctx, &devices, sizes)?,
+            Suite::Prove => suites::prove::run(&mut ctx, &devices, sizes)?,
+        }
+    }
+    let (rows, problems) = (ctx.rows, ctx.problems);
+    progress.finish_and_clear();
+    let report = Report {
+        schema: SCHEMA.into(),
+        started_unix,
+        command: cfg.command.clone(),
+        machine,
+        devices: devices.iter().map(|d| d.entry.clone()).collect(),
+        rows,
+    };
+    let written = match &cfg.out {
+        Some(dir) => write_outputs(&report, dir)?,
+        None => Vec::new(),
+    };
+    Ok(RunOutcome {
+        report,
+        problems,
+        written,
+    })
+}
+
+/// Writes `bench.json`, `bench.csv` and the plots into `dir`; returns their paths.
+pub fn write_outputs(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, BenchError> {
+    let json_path = dir.join("bench.json");
+    let text = serde_json::to_string_pretty(report)
+        .map_err(|e| BenchError::BadArgument(format!("serializing the report: {e}")))?;
+    // Written whole then renamed: a reader never sees half a report.
+    let tmp = dir.join(".bench.json.tmp");
+    std::fs::write(&tmp, text).map_err(|e| BenchError::io(&tmp, "cannot write", e))?;
+    std::fs::rename(&tmp, &json_path).map_err(|e| BenchError::io(&json_path, "cannot write", e))?;
+    let csv_path = dir.join("bench.csv");
+    crate::csv_out::write_csv(report, &csv_path)?;
+    let mut written = vec![json_path, csv_path];
+    written.extend(crate::plot::write_plots(report, dir)?);
+    Ok(written)
+}

@@ -1,0 +1,5 @@
+//! The suites: each times one kind of operation on every device against its baseline.
+
+pub mod msm;
+pub mod ntt;
+pub mod prove;
