@@ -3,7 +3,7 @@
 //! operations side by side, each repeat next to its baseline run in the same process
 //! (arkworks for MSM and NTT, the CPU backend for whole proofs); a run prints a table, and
 //! with an output directory writes JSON (schema [`report::SCHEMA`]), CSV and plots.
-//! [`compare`] sets two runs against each other and flags regressions beyond the noise of
+//! [`compare()`] sets two runs against each other and flags regressions beyond the noise of
 //! their repeats.
 
 pub mod compare;

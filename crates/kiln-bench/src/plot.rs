@@ -515,8 +515,19 @@ fn speedup_figure(
                 errors.push((x, lo.log10(), hi.log10()));
             }
         }
+        let label = series_label(report, device, variant);
+        // The speed-up by the device's own clock (the emulated card's model, a GPU's
+        // kernel time), thin and hollow beside the wall-clock one.
+        let own: Vec<(f64, f64)> = rows
+            .iter()
+            .filter_map(|r| {
+                let s = r.device_speedup.as_ref()?;
+                Some((f64::from(r.size_log2) + dodge, positive(s.median)?.log10()))
+            })
+            .collect();
+        let own_clock = rows.iter().find_map(|r| r.device_clock);
         lines.push(Line {
-            label: series_label(report, device, variant),
+            label: label.clone(),
             colour: PALETTE[index % PALETTE.len()],
             width: 2,
             dashed: false,
@@ -525,6 +536,24 @@ fn speedup_figure(
             points,
             errors,
         });
+        if !own.is_empty() {
+            lines.push(Line {
+                label: format!(
+                    "{label} by {}",
+                    match own_clock {
+                        Some(DeviceClock::ModelledCard) => "modelled card time",
+                        _ => "kernel time",
+                    }
+                ),
+                colour: PALETTE[index % PALETTE.len()],
+                width: 1,
+                dashed: false,
+                marker: Some(MARKERS[index % MARKERS.len()]),
+                hollow: true,
+                points: own,
+                errors: Vec::new(),
+            });
+        }
     }
     lines.retain(|line| !line.points.is_empty());
     Figure {
