@@ -1,12 +1,15 @@
 //! `kiln bench` through the binary: suites on every device found (the CPU backend, PoCL's
 //! OpenCL device, the emulated FPGA card) against their in-process baselines, with the
-//! JSON, CSV and plots it writes read back (the PNGs decoded); `compare` flags a device
-//! slowed on purpose and passes two identical runs; bad arguments exit 2 having run and
-//! written nothing.
+//! JSON, CSV and plots it writes read back (the PNGs decoded); the serve suite's daemons
+//! prove, have every proof checked (a tampered one fails) and never outlive the run (not
+//! even a killed one); the rollup suite proves a batch and checks its signatures; `compare`
+//! flags a device slowed on purpose and passes two identical runs; bad arguments exit 2
+//! having run and written nothing.
 
 mod common;
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
@@ -166,6 +169,17 @@ fn msm_on_every_device_writes_json_csv_and_plots() {
                     "fpga:0" => {
                         assert_eq!(clock, Some("modelled-card"), "{r}");
                         assert!(r["device_s"]["median"].as_f64().unwrap() > 0.0);
+                        // The speed-up by the card's own (modelled) clock.
+                        let own = r["device_speedup"]["median"].as_f64().unwrap();
+                        let want = r["baseline_s"]["samples"][0].as_f64().unwrap()
+                            / r["device_s"]["samples"][0].as_f64().unwrap();
+                        assert!(
+                            own > 0.0
+                                && (r["device_speedup"]["samples"][0].as_f64().unwrap() - want)
+                                    .abs()
+                                    < 1e-9 * want.max(1.0),
+                            "{r}"
+                        );
                     }
                     "opencl:0" => assert_eq!(clock, Some("kernel"), "{r}"),
                     _ => {}
@@ -224,6 +238,8 @@ fn all_suites_and_kernel_variants_run() {
         "auto,8",
         "--precompute",
         "on,off",
+        "--batch-sizes",
+        "0",
         "--repeats",
         "1",
         "--no-progress",
@@ -247,6 +263,8 @@ fn all_suites_and_kernel_variants_run() {
         ("ntt", "ark-poly Radix2 fft"),
         ("intt+coset-ntt", "ark-poly Radix2 ifft + coset fft"),
         ("prove", "kiln cpu backend"),
+        ("serve-prove", "kiln prove in-process (cpu backend)"),
+        ("rollup-prove", "kiln cpu backend"),
     ] {
         for dev in ["cpu:0", "fpga:0"] {
             let rs = rows_of(&report, dev, op);
@@ -254,10 +272,241 @@ fn all_suites_and_kernel_variants_run() {
             assert_eq!(rs[0]["baseline"], baseline);
         }
     }
-    assert_eq!(
-        rows_of(&report, "fpga:0", "prove")[0]["device_clock"],
-        "modelled-card"
+    for op in ["prove", "rollup-prove"] {
+        assert_eq!(
+            rows_of(&report, "fpga:0", op)[0]["device_clock"],
+            "modelled-card",
+            "{op}"
+        );
+    }
+    // The grouped signature check runs on the CPU backend only.
+    assert_eq!(rows_of(&report, "cpu:0", "rollup-sigcheck").len(), 1);
+    assert!(rows_of(&report, "fpga:0", "rollup-sigcheck").is_empty());
+    let suites: Vec<&str> = rows(&report)
+        .iter()
+        .map(|r| r["suite"].as_str().unwrap())
+        .fold(Vec::new(), |mut v, s| {
+            if !v.contains(&s) {
+                v.push(s);
+            }
+            v
+        });
+    assert_eq!(suites, ["msm", "ntt", "prove", "serve", "rollup"]);
+}
+
+/// Checks a row's timings: `n` repeats, each ratio its baseline time over its own, and
+/// min ≤ median ≤ max.
+fn assert_consistent(r: &Value, n: usize) {
+    let wall = r["wall_s"]["samples"].as_array().unwrap();
+    let base = r["baseline_s"]["samples"].as_array().unwrap();
+    let speed = r["speedup"]["samples"].as_array().unwrap();
+    assert_eq!((wall.len(), base.len(), speed.len()), (n, n, n), "{r}");
+    for i in 0..n {
+        let want = base[i].as_f64().unwrap() / wall[i].as_f64().unwrap();
+        assert!(
+            (speed[i].as_f64().unwrap() - want).abs() < 1e-9 * want.max(1.0),
+            "{r}"
+        );
+    }
+    for stat in ["wall_s", "baseline_s", "speedup"] {
+        let s = &r[stat];
+        assert!(
+            s["min"].as_f64() <= s["median"].as_f64() && s["median"].as_f64() <= s["max"].as_f64(),
+            "{stat}: {r}"
+        );
+    }
+    assert!(r["note"].is_null(), "{r}");
+}
+
+/// The processes whose command line mentions `needle` (from /proc; this process excluded).
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let me = std::process::id().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.chars().all(|c| c.is_ascii_digit()) && name != me.as_str()
+        })
+        .filter_map(|e| {
+            let raw = std::fs::read(e.path().join("cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&raw).replace('\0', " ");
+            cmd.contains(needle)
+                .then(|| format!("{}: {cmd}", e.file_name().to_string_lossy()))
+        })
+        .collect()
+}
+
+/// Waits up to `limit` for no process to mention `needle`; panics naming those left.
+#[track_caller]
+fn assert_no_process_mentions(needle: &str, limit: Duration) {
+    let t = Instant::now();
+    loop {
+        let left = processes_mentioning(needle);
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            t.elapsed() < limit,
+            "processes left behind after {limit:?}:\n{}",
+            left.join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `kiln bench serve`: a daemon per device (the CPU backend and the emulated card), each
+/// proof posted, long-polled and checked, against the in-process prover; a daemon whose
+/// proofs are tampered with fails its rows (exit 3) while the others are reported; no
+/// daemon outlives the run, whether it ends, fails or is killed.
+#[test]
+fn serve_proves_through_daemons_checks_every_proof_and_leaves_none_behind() {
+    let dir = TestDir::new("bench-serve");
+    // The bench's temporary files (and so the daemons' data directories) go here: a path
+    // that only the daemons' command lines mention.
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp_s = tmp.to_str().unwrap();
+    let out = dir.join("out");
+    let args = |out: &Path, repeats: &str| -> Vec<String> {
+        [
+            "bench",
+            "serve",
+            "--sizes",
+            "8",
+            "--device",
+            "cpu,fpga:0",
+            "--repeats",
+            repeats,
+            "--no-progress",
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let exe = env!("CARGO_BIN_EXE_kiln");
+    let run = run_with_env(exe, args(&out, "2"), &[("TMPDIR", tmp_s)]).ok();
+    let report = read_json(&out.join("bench.json"));
+    assert_eq!(rows(&report).len(), 2, "{run}");
+    for dev in ["cpu:0", "fpga:0"] {
+        let rs = rows_of(&report, dev, "serve-prove");
+        assert_eq!(rs.len(), 1, "{dev}");
+        let r = rs[0];
+        assert_eq!(r["suite"], "serve");
+        assert_eq!(r["size_log2"], 8);
+        assert_eq!(r["variant"], "default");
+        assert_eq!(r["baseline"], "kiln prove in-process (cpu backend)");
+        assert_consistent(r, 2);
+        // The proving happens in the daemon: no device clock is read from here.
+        assert!(
+            r["device_s"].is_null() && r["device_clock"].is_null(),
+            "{r}"
+        );
+        assert!(r["vs_cpu"]["median"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("serve-prove") && l.contains("fpga:0 (emulated)")),
+        "{run}"
     );
+    assert_no_process_mentions(tmp_s, Duration::from_secs(5));
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "the bench left files in its temporary directory"
+    );
+
+    // Proofs from the card's daemon altered before the check: its row fails, the CPU's
+    // is reported, the run exits 3 having written everything else.
+    let tampered_out = dir.join("tampered");
+    let bad = run_with_env(
+        exe,
+        args(&tampered_out, "2"),
+        &[("TMPDIR", tmp_s), ("KILN_BENCH_TAMPER", "fpga:0")],
+    )
+    .expect_code(3);
+    assert!(
+        bad.stderr.contains("serve-prove 2^8 on fpga:0")
+            && bad.stderr.contains("fails the pairing check"),
+        "{bad}"
+    );
+    let report = read_json(&tampered_out.join("bench.json"));
+    assert_eq!(rows_of(&report, "cpu:0", "serve-prove").len(), 1);
+    assert!(rows_of(&report, "fpga:0", "serve-prove").is_empty());
+    assert_no_process_mentions(tmp_s, Duration::from_secs(5));
+
+    // A bench killed outright (no destructor runs): its daemon dies with it.
+    let mut child = std::process::Command::new(exe)
+        .args(args(&dir.join("killed"), "100000"))
+        .env("TMPDIR", tmp_s)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while processes_mentioning(tmp_s).len() < 2 {
+        assert!(
+            t.elapsed() < Duration::from_secs(120) && child.try_wait().unwrap().is_none(),
+            "the daemons did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_no_process_mentions(tmp_s, Duration::from_secs(10));
+}
+
+/// `kiln bench rollup` at one transfer per batch, on the CPU backend only (the emulated
+/// card's batch proof is covered by `all`): the batch proven against the CPU backend, and
+/// its signature checked as the sequencer groups them against bare verification.
+#[test]
+fn rollup_proves_a_batch_and_checks_its_signatures() {
+    let dir = TestDir::new("bench-rollup");
+    let out = dir.join("out");
+    kiln([
+        "bench",
+        "rollup",
+        "--batch-sizes",
+        "0",
+        "--device",
+        "cpu",
+        "--repeats",
+        "2",
+        "--no-progress",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .ok();
+    let report = read_json(&out.join("bench.json"));
+    let ops: Vec<&str> = rows(&report)
+        .iter()
+        .map(|r| r["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["rollup-prove", "rollup-sigcheck"]);
+    for (op, baseline) in [
+        ("rollup-prove", "kiln cpu backend"),
+        (
+            "rollup-sigcheck",
+            "EdDSA-Poseidon verify, one signature at a time",
+        ),
+    ] {
+        let rs = rows_of(&report, "cpu:0", op);
+        assert_eq!(rs.len(), 1, "{op}");
+        let r = rs[0];
+        assert_eq!(r["suite"], "rollup");
+        assert_eq!(r["size_log2"], 0);
+        assert_eq!(r["baseline"], baseline);
+        assert_consistent(r, 2);
+    }
+    for op in ["rollup-prove", "rollup-sigcheck"] {
+        assert!(out.join(format!("time-{op}.svg")).exists(), "{op}");
+    }
 }
 
 fn msm_run(out: &Path, slow: Option<&str>) {
@@ -418,11 +667,46 @@ fn bad_arguments_exit_2_and_write_nothing() {
             vec!["bench", "msm", "--repeats", "0", "--out", o],
             &["--repeats 0"][..],
         ),
+        (
+            vec!["bench", "rollup", "--batch-sizes", "16..2", "--out", o],
+            &["--batch-sizes \"16..2\"", "reversed"][..],
+        ),
+        (
+            vec!["bench", "all", "--batch-sizes", "0..40", "--out", o],
+            &["--batch-sizes", "out of range"][..],
+        ),
+        (
+            vec![
+                "bench",
+                "rollup",
+                "--device",
+                "cpu",
+                "--batch-sizes",
+                "2,13",
+                "--out",
+                o,
+            ],
+            &["2^13 = 8192 transfers is more than a batch takes"][..],
+        ),
+        (
+            vec![
+                "bench", "serve", "--device", "cpu", "--sizes", "1..4", "--out", o,
+            ],
+            &["too small for the serve suite"][..],
+        ),
     ] {
         let r = kiln(&args);
         assert_bad_input(&r, needles);
         assert!(!out.exists(), "{args:?} wrote {}", out.display());
     }
+    // A tampering request that names no device.
+    let r = run_with_env(
+        env!("CARGO_BIN_EXE_kiln"),
+        ["bench", "serve", "--device", "cpu", "--out", o],
+        &[("KILN_BENCH_TAMPER", "gpu")],
+    );
+    assert_bad_input(&r, &["KILN_BENCH_TAMPER"]);
+    assert!(!out.exists());
     // An output path that is a file, and compare's inputs.
     let file = dir.join("file");
     std::fs::write(&file, "x").unwrap();

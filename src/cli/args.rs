@@ -87,8 +87,9 @@ pub enum Command {
         command: crate::cli::rollup::RollupCommand,
     },
     /// Bench suites for hardware engineers: every device side by side against in-process
-    /// baselines (arkworks for MSM and NTT, the CPU backend for proofs), a table, and with
-    /// --out DIR JSON, CSV and plots; `compare` gates regressions.
+    /// baselines (arkworks for MSM and NTT, the CPU backend for proofs, in-process proving
+    /// for the daemon, one-at-a-time verification for the rollup's grouped signature
+    /// checks), a table, and with --out DIR JSON, CSV and plots; `compare` gates regressions.
     ///
     /// Exit 0 done, 1 `compare` found a regression, 2 bad arguments (nothing run), 3 a
     /// device failed or disagreed with its baseline.

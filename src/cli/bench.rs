@@ -1,11 +1,11 @@
-//! `kiln bench`: the bench suites (msm, ntt, prove, all) and `compare`, on top of the
-//! `kiln-bench` crate.
+//! `kiln bench`: the bench suites (msm, ntt, prove, serve, rollup, all) and `compare`, on
+//! top of the `kiln-bench` crate.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use kiln_bench::spec::{parse_groups, parse_precompute, parse_windows};
-use kiln_bench::{BenchError, BuildInfo, CompareOptions, Metric, RunConfig, Suite};
+use kiln_bench::{BenchError, BuildInfo, CompareOptions, Metric, RunConfig, Sizes, Suite};
 
 use super::{CliError, Outcome};
 
@@ -19,7 +19,15 @@ pub enum BenchCommand {
     /// Whole Groth16 proofs of a synthetic circuit (2^size domain, development key made
     /// in-process) on every device against the CPU backend.
     Prove(RunArgs),
-    /// Every suite: msm, ntt, prove.
+    /// Whole proofs through the daemon: for each device a `kiln serve --device SPEC` is
+    /// started, the synthetic circuit's key uploaded, and each proof posted as a .wtns,
+    /// long-polled and checked, against the same proof made in-process by the CPU backend.
+    Serve(RunArgs),
+    /// The rollup at 2^N transfers per batch (--batch-sizes): the batch proven on every
+    /// device against the CPU backend, and its signatures checked as the sequencer groups
+    /// them (on cpu:0) against bare one-at-a-time verification.
+    Rollup(RunArgs),
+    /// Every suite: msm, ntt, prove, serve, rollup.
     All(RunArgs),
     /// Compare two runs' bench.json: per row the change and its noise band; exit 1 when any
     /// row regressed beyond its band (for CI gates), 0 otherwise.
@@ -33,6 +41,10 @@ pub struct RunArgs {
     /// (12,14,16).
     #[arg(long, default_value = "12..16")]
     sizes: String,
+    /// Batch sizes of the rollup suite only, as log2 of the transfers per batch: a range
+    /// (0..2), one (2: 4 transfers) or a list (0,2); 0 is one transfer, 12 (4096) the most.
+    #[arg(long, default_value = "2")]
+    batch_sizes: String,
     /// Devices: all (every device found, the emulated FPGA card and PoCL included), or a
     /// comma list (cpu,opencl:0,fpga:0).
     #[arg(long, default_value = "all")]
@@ -95,11 +107,14 @@ pub fn run(cmd: BenchCommand) -> Result<Outcome, CliError> {
         BenchCommand::Msm(a) => (vec![Suite::Msm], a),
         BenchCommand::Ntt(a) => (vec![Suite::Ntt], a),
         BenchCommand::Prove(a) => (vec![Suite::Prove], a),
+        BenchCommand::Serve(a) => (vec![Suite::Serve], a),
+        BenchCommand::Rollup(a) => (vec![Suite::Rollup], a),
         BenchCommand::All(a) => (Suite::ALL.to_vec(), a),
     };
     let cfg = RunConfig {
         suites,
         sizes: args.sizes.parse()?,
+        batch_sizes: Sizes::parse_batch_sizes(&args.batch_sizes)?,
         groups: parse_groups(&args.groups)?,
         devices: args.device.parse()?,
         windows: parse_windows(&args.windows)?,

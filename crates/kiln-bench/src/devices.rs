@@ -21,7 +21,8 @@ type Fr = <Bn254 as kiln_algebra::curve::Curve>::Fr;
 
 /// The environment variable that slows devices on purpose: `cpu:0=3` makes every MSM and
 /// NTT of `cpu:0` take three times as long (`SPEC=FACTOR`, comma-separated). For testing
-/// that `kiln bench compare` catches a regression; never set in normal runs.
+/// that `kiln bench compare` catches a regression; never set in normal runs. It slows the
+/// devices of this process only: the `serve` suite's daemons open their own.
 pub const SLOW_ENV: &str = "KILN_BENCH_SLOW";
 
 /// One kernel variant of a device: a device instance and the MSM window it is run with.
@@ -250,7 +251,8 @@ pub fn open_all(cfg: &RunConfig) -> Result<Vec<BenchDevice>, BenchError> {
 }
 
 /// Bytes a device needs for one operation of `suite` at 2^`log` (its inputs and outputs
-/// resident at once), per group for MSMs.
+/// resident at once), per group for MSMs; for proofs (`prove`, `serve`, `rollup`) `log` is
+/// the proof's domain.
 fn bytes_needed(suite: Suite, group: GroupSel, log: u32) -> u128 {
     let n = 1u128 << log;
     match suite {
@@ -259,7 +261,7 @@ fn bytes_needed(suite: Suite, group: GroupSel, log: u32) -> u128 {
         // Three vectors, as the prover batches them, and their twiddles.
         Suite::Ntt => n * 32 * 4,
         // The key's tables: A, B1, C, H in G1, B2 in G2, and the witness.
-        Suite::Prove => n * (4 * 64 + 128 + 32 * 4),
+        Suite::Prove | Suite::Serve | Suite::Rollup => n * (4 * 64 + 128 + 32 * 4),
     }
 }
 
@@ -268,9 +270,13 @@ fn gib(bytes: u128) -> String {
 }
 
 /// Refuses, before any work, a size some device cannot hold: device memory where it has
-/// its own, the host's memory otherwise (with room for the baseline's copy), and the
-/// NTT's limit of the field (2^28 for BN254's Fr).
+/// its own, the host's memory otherwise (with room for the baseline's copy, and for the
+/// `serve` suite one copy per daemon), and the NTT's limit of the field (2^28 for BN254's
+/// Fr). The `serve` suite has the `prove` suite's limits; the `rollup` suite's batch sizes
+/// go up to [`MAX_BATCH_LOG`](crate::suites::rollup::MAX_BATCH_LOG) (4096 transfers), each
+/// checked at the domain its batch circuit needs.
 pub fn check_capacity(cfg: &RunConfig, devices: &[BenchDevice]) -> Result<(), BenchError> {
+    use crate::suites::rollup::{domain_log_estimate, MAX_BATCH_LOG};
     let host = crate::machine::host_memory().map(u128::from);
     let max_ntt = <Fr as ark_ff::FftField>::TWO_ADICITY;
     for &suite in &cfg.suites {
@@ -279,24 +285,60 @@ pub fn check_capacity(cfg: &RunConfig, devices: &[BenchDevice]) -> Result<(), Be
         } else {
             &[GroupSel::G1]
         };
-        for &log in &cfg.sizes.0 {
-            if matches!(suite, Suite::Ntt | Suite::Prove) && log > max_ntt {
+        let (option, sizes) = if suite == Suite::Rollup {
+            ("--batch-sizes", &cfg.batch_sizes.0)
+        } else {
+            ("--sizes", &cfg.sizes.0)
+        };
+        for &log in sizes {
+            if matches!(suite, Suite::Ntt | Suite::Prove | Suite::Serve) && log > max_ntt {
                 return Err(BenchError::BadArgument(format!(
                     "--sizes: 2^{log} is too large for the {suite} suite: BN254's scalar field has NTT domains up to 2^{max_ntt}"
                 )));
             }
+            // The size whose memory is needed: for the rollup, the batch circuit's domain.
+            let work_log = if suite == Suite::Rollup {
+                if log > MAX_BATCH_LOG {
+                    return Err(BenchError::BadArgument(format!(
+                        "--batch-sizes: 2^{log} = {} transfers is more than a batch takes: a rollup batch holds 1 to {} transfers (the rollup contract's and kiln serve's limit), so batch sizes are log2 values in 0..={MAX_BATCH_LOG}",
+                        1u64 << log,
+                        1u64 << MAX_BATCH_LOG
+                    )));
+                }
+                let domain = domain_log_estimate(log);
+                if domain >= max_ntt {
+                    return Err(BenchError::BadArgument(format!(
+                        "--batch-sizes: a batch of {} transfers needs a proof domain of about 2^{domain}; Groth16 keys over BN254 go up to 2^{}",
+                        1u64 << log,
+                        max_ntt - 1
+                    )));
+                }
+                domain
+            } else {
+                log
+            };
+            // Copies of the operation's data in host memory: the device's and the
+            // baseline's, and for the serve suite one more per daemon.
+            let host_copies: u128 = match suite {
+                Suite::Serve => 1 + devices.len() as u128,
+                _ => 2,
+            };
             for &g in groups {
-                let need = bytes_needed(suite, g, log);
+                let need = bytes_needed(suite, g, work_log);
                 let what = match suite {
                     Suite::Msm => format!("a 2^{log}-point {} MSM", g.as_str()),
                     Suite::Ntt => format!("a batch of three 2^{log} NTTs"),
-                    Suite::Prove => format!("a proof with a 2^{log} domain"),
+                    Suite::Prove | Suite::Serve => format!("a proof with a 2^{log} domain"),
+                    Suite::Rollup => format!(
+                        "a proof of a batch of {} transfers (a 2^{work_log} domain)",
+                        1u64 << log
+                    ),
                 };
                 for d in devices {
                     if let Some(mem) = d.entry.memory_bytes.map(u128::from) {
                         if need > mem {
                             return Err(BenchError::BadArgument(format!(
-                                "--sizes: {} cannot hold {what}: it needs about {}, the device has {}",
+                                "{option}: {} cannot hold {what}: it needs about {}, the device has {}",
                                 d.entry.label,
                                 gib(need),
                                 gib(mem)
@@ -306,10 +348,11 @@ pub fn check_capacity(cfg: &RunConfig, devices: &[BenchDevice]) -> Result<(), Be
                 }
                 if let Some(h) = host {
                     // The baseline and the data generated for it live in host memory too.
-                    if need * 2 > h {
+                    if need * host_copies > h {
                         return Err(BenchError::BadArgument(format!(
-                            "--sizes: {what} needs about {} of host memory with its baseline, this machine has {}",
-                            gib(need * 2),
+                            "{option}: {what} needs about {} of host memory with its baseline{}, this machine has {}",
+                            gib(need * host_copies),
+                            if suite == Suite::Serve { " and the daemons' copies" } else { "" },
                             gib(h)
                         )));
                     }

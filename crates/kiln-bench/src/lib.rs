@@ -1,10 +1,15 @@
 //! `kiln bench`: kiln's bench suites for hardware engineers. Every device found (the CPU
 //! backend, OpenCL and CUDA GPUs, FPGA cards, the emulated card labelled so) runs the same
 //! operations side by side, each repeat next to its baseline run in the same process
-//! (arkworks for MSM and NTT, the CPU backend for whole proofs); a run prints a table, and
-//! with an output directory writes JSON (schema [`report::SCHEMA`]), CSV and plots.
-//! [`compare()`] sets two runs against each other and flags regressions beyond the noise of
-//! their repeats.
+//! (arkworks for MSM and NTT, the CPU backend for whole proofs, rollup batch proofs and
+//! proofs through `kiln serve`, bare EdDSA-Poseidon verification for the rollup's grouped
+//! signature checks); a run prints a table, and with an output directory writes JSON
+//! (schema [`report::SCHEMA`]), CSV and plots. [`compare()`] sets two runs against each
+//! other and flags regressions beyond the noise of their repeats.
+//!
+//! The suites ([`suites`]): `msm`, `ntt`, `prove` (a synthetic circuit), `serve` (the same
+//! proofs through a `kiln serve` daemon per device, started from this executable) and
+//! `rollup` (the appliance's rollup: batch proofs and signature checks).
 
 pub mod compare;
 pub mod csv_out;

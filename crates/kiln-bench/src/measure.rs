@@ -13,9 +13,9 @@ use crate::report::{DeviceClock, Row, Stats};
 use crate::spec::Suite;
 use crate::table::Table;
 
-/// Sizes up to this (log2) get one untimed warm-up run per device before the repeats
+/// Work up to this size (log2) gets one untimed warm-up run per device before the repeats
 /// (first-launch costs: buffers, caches, code paths); larger ones are long enough not to.
-const WARM_UP_MAX_LOG: u32 = 18;
+const WARM_UP_MAX_LOG: u32 = 16;
 
 /// One device variant's run of the operation at this point.
 pub struct Contender<'a, O> {
@@ -29,6 +29,9 @@ pub struct Contender<'a, O> {
 
 /// The state a run carries through its suites.
 pub struct Ctx<'a> {
+    /// Whether the progress bar's length was set for the whole run beforehand (otherwise
+    /// each point adds its runs as it starts).
+    pub planned: bool,
     /// Timed repeats per row.
     pub repeats: usize,
     /// The progress bar (hidden when not on a terminal).
@@ -64,25 +67,30 @@ fn device_time(usage: &[kiln_device::DeviceUsage]) -> Option<(f64, DeviceClock)>
 }
 
 impl Ctx<'_> {
-    /// Times `baseline` and every contender at one point, `repeats` times, and adds a row
-    /// per contender. A contender whose result differs from the baseline's, or that fails,
-    /// is reported as a problem and gets a row only for what it completed.
+    /// Times `baseline` and every contender at one point (size 2^`log`), `repeats` times,
+    /// and adds a row per contender. `work_log` is log2 of the work the operation does (the
+    /// size itself, or a batch's proof domain): small work gets a warm-up run first. A
+    /// contender whose result differs from the baseline's, or that fails, is reported as a
+    /// problem and gets a row only for what it completed.
     #[allow(clippy::too_many_arguments)]
     pub fn measure<O: PartialEq>(
         &mut self,
         suite: Suite,
         op: &str,
         log: u32,
+        work_log: u32,
         baseline_name: &str,
         mut baseline: impl FnMut() -> O,
         mut contenders: Vec<Contender<'_, O>>,
     ) {
         let repeats = self.repeats.max(1);
-        self.progress
-            .inc_length((repeats * (1 + contenders.len())) as u64);
+        if !self.planned {
+            self.progress
+                .inc_length((repeats * (1 + contenders.len())) as u64);
+        }
         self.progress
             .set_message(format!("{op} 2^{log}: warming up"));
-        if log <= WARM_UP_MAX_LOG {
+        if work_log <= WARM_UP_MAX_LOG {
             baseline();
             for c in contenders.iter_mut() {
                 let _ = (c.run)();

@@ -318,8 +318,8 @@ fn size_unit(suite: &str) -> &'static str {
     match suite {
         "msm" => "points",
         "ntt" => "vector length",
-        "prove" => "constraints",
-        "serve" | "rollup" => "batch size",
+        "prove" | "serve" => "proof domain",
+        "rollup" => "transfers per batch",
         _ => "size",
     }
 }

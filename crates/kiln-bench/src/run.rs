@@ -33,13 +33,19 @@ fn prepare(cfg: &RunConfig) -> Result<Vec<BenchDevice>, BenchError> {
             "--repeats 0: expected at least 1 timed repeat (3 or more give a noise band)".into(),
         ));
     }
-    if cfg.suites.contains(&Suite::Prove) {
+    for suite in [Suite::Prove, Suite::Serve] {
+        if !cfg.suites.contains(&suite) {
+            continue;
+        }
         if let Some(&small) = cfg.sizes.0.iter().find(|&&l| l < suites::prove::MIN_LOG) {
             return Err(BenchError::BadArgument(format!(
-                "--sizes: 2^{small} is too small for the prove suite: the smallest circuit has a 2^{} domain",
+                "--sizes: 2^{small} is too small for the {suite} suite: the smallest circuit has a 2^{} domain",
                 suites::prove::MIN_LOG
             )));
         }
+    }
+    if cfg.suites.contains(&Suite::Serve) {
+        suites::serve::tampered()?;
     }
     let devices = open_all(cfg)?;
     check_capacity(cfg, &devices)?;
@@ -111,7 +117,9 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, BenchError> {
         &progress,
         "speed-up = baseline time / device time, per repeat (median, min-max); vs cpu = the CPU backend's time / device time",
     );
+    progress.set_length(planned_runs(cfg, &devices));
     let mut ctx = Ctx {
+        planned: true,
         repeats: cfg.repeats,
         progress: &progress,
         table: &mut table,
@@ -125,6 +133,8 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, BenchError> {
             Suite::Msm => suites::msm::run(&mut ctx, &devices, sizes, &cfg.groups)?,
             Suite::Ntt => suites::ntt::run(&mut ctx, &devices, sizes)?,
             Suite::Prove => suites::prove::run(&mut ctx, &devices, sizes)?,
+            Suite::Serve => suites::serve::run(&mut ctx, &devices, sizes)?,
+            Suite::Rollup => suites::rollup::run(&mut ctx, &devices, &cfg.batch_sizes.0)?,
         }
     }
     let (rows, problems) = (ctx.rows, ctx.problems);
@@ -146,6 +156,29 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, BenchError> {
         problems,
         written,
     })
+}
+
+/// How many timed runs (baseline and device runs, every repeat) the run makes, for the
+/// progress bar's length.
+fn planned_runs(cfg: &RunConfig, devices: &[BenchDevice]) -> u64 {
+    let sizes = cfg.sizes.0.len() as u64;
+    let per_point = |contenders: usize| cfg.repeats as u64 * (1 + contenders as u64);
+    let has_cpu = devices
+        .iter()
+        .any(|d| d.spec.kind == kiln_device::DeviceKind::Cpu);
+    let variants: usize = devices.iter().map(|d| d.variants.len()).sum();
+    cfg.suites
+        .iter()
+        .map(|suite| match suite {
+            Suite::Msm => cfg.groups.len() as u64 * sizes * per_point(variants),
+            Suite::Ntt => 2 * sizes * per_point(devices.len()),
+            Suite::Prove | Suite::Serve => sizes * per_point(devices.len()),
+            Suite::Rollup => {
+                cfg.batch_sizes.0.len() as u64
+                    * (per_point(devices.len()) + if has_cpu { per_point(1) } else { 0 })
+            }
+        })
+        .sum()
 }
 
 /// Writes `bench.json`, `bench.csv` and the plots into `dir`; returns their paths.

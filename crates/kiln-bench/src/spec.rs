@@ -20,11 +20,21 @@ pub enum Suite {
     Ntt,
     /// Whole Groth16 proofs of a synthetic circuit.
     Prove,
+    /// Whole proofs through `kiln serve` (REST, job queue, long-poll) against in-process ones.
+    Serve,
+    /// The rollup's batch proofs and signature checks.
+    Rollup,
 }
 
 impl Suite {
     /// Every suite, in the order `all` runs them.
-    pub const ALL: [Suite; 3] = [Suite::Msm, Suite::Ntt, Suite::Prove];
+    pub const ALL: [Suite; 5] = [
+        Suite::Msm,
+        Suite::Ntt,
+        Suite::Prove,
+        Suite::Serve,
+        Suite::Rollup,
+    ];
 
     /// The suite's name on the command line and in reports.
     pub fn as_str(self) -> &'static str {
@@ -32,6 +42,8 @@ impl Suite {
             Suite::Msm => "msm",
             Suite::Ntt => "ntt",
             Suite::Prove => "prove",
+            Suite::Serve => "serve",
+            Suite::Rollup => "rollup",
         }
     }
 }
@@ -93,22 +105,21 @@ pub fn parse_groups(text: &str) -> Result<Vec<GroupSel>, BenchError> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sizes(pub Vec<u32>);
 
-impl FromStr for Sizes {
-    type Err = BenchError;
-
-    /// `12..16` (both ends included; `12..=16` is the same), `14` alone, or a comma list
-    /// `12,14,16`; each value a log2 size in `1..=32`.
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = |why: String| BenchError::BadArgument(format!("--sizes {text:?}: {why}"));
+impl Sizes {
+    /// Parses the value of `option` (named in messages): `12..16` (both ends included;
+    /// `12..=16` is the same), `14` alone, or a comma list `12,14,16`; each value a log2 size
+    /// in `min..=32`.
+    pub fn parse(text: &str, option: &str, min: u32) -> Result<Self, BenchError> {
+        let bad = |why: String| BenchError::BadArgument(format!("{option} {text:?}: {why}"));
         let one = |s: &str| -> Result<u32, BenchError> {
             let v: u32 = s.trim().parse().map_err(|_| {
                 bad(format!(
                     "{s:?} is not a number: expected log2 sizes such as 12..16 or 12,14,16"
                 ))
             })?;
-            if v == 0 || v > MAX_SIZE_LOG2 {
+            if v < min || v > MAX_SIZE_LOG2 {
                 return Err(bad(format!(
-                    "{v} is out of range: sizes are log2 values in 1..={MAX_SIZE_LOG2}"
+                    "{v} is out of range: sizes are log2 values in {min}..={MAX_SIZE_LOG2}"
                 )));
             }
             Ok(v)
@@ -140,6 +151,21 @@ impl FromStr for Sizes {
         sizes.sort_unstable();
         sizes.dedup();
         Ok(Sizes(sizes))
+    }
+
+    /// Parses `--batch-sizes`: log2 of the transfers per rollup batch, as [`Sizes::parse`]
+    /// with 0 (one transfer) allowed. The rollup suite refuses what a batch cannot hold.
+    pub fn parse_batch_sizes(text: &str) -> Result<Self, BenchError> {
+        Self::parse(text, "--batch-sizes", 0)
+    }
+}
+
+impl FromStr for Sizes {
+    type Err = BenchError;
+
+    /// `--sizes`: [`Sizes::parse`] with each value in `1..=32`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text, "--sizes", 1)
     }
 }
 
@@ -229,8 +255,10 @@ pub fn parse_precompute(text: &str) -> Result<Vec<bool>, BenchError> {
 pub struct RunConfig {
     /// The suites, in order.
     pub suites: Vec<Suite>,
-    /// The sizes (log2).
+    /// The sizes (log2): points, vector lengths, proof domains.
     pub sizes: Sizes,
+    /// The rollup suite's batch sizes (log2 of the transfers per batch; 0 is one transfer).
+    pub batch_sizes: Sizes,
     /// The MSM groups.
     pub groups: Vec<GroupSel>,
     /// The devices.
@@ -285,6 +313,11 @@ mod tests {
             let e = bad.parse::<Sizes>().unwrap_err().to_string();
             assert!(e.contains(says), "{bad:?}: {e}");
         }
+        // Batch sizes start at 0 (one transfer) and name their own option.
+        assert_eq!(Sizes::parse_batch_sizes("0..2").unwrap().0, vec![0, 1, 2]);
+        let e = Sizes::parse_batch_sizes("16..2").unwrap_err().to_string();
+        assert!(e.contains("--batch-sizes") && e.contains("reversed"), "{e}");
+        assert!("0".parse::<Sizes>().is_err());
     }
 
     #[test]

@@ -3,3 +3,5 @@
 pub mod msm;
 pub mod ntt;
 pub mod prove;
+pub mod rollup;
+pub mod serve;

@@ -157,6 +157,7 @@ where
             Suite::Msm,
             &op,
             log,
+            log,
             BASELINE,
             || <Projective<P> as VariableBaseMSM>::msm(bases, &sc).expect("lengths match"),
             contenders,

@@ -62,6 +62,7 @@ pub fn run(ctx: &mut Ctx<'_>, devices: &[BenchDevice], sizes: &[u32]) -> Result<
                 Suite::Ntt,
                 op,
                 log,
+                log,
                 baseline,
                 || {
                     let mut out = data.clone();
