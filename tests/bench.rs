@@ -19,6 +19,19 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// `kiln bench compare` of two output directories' bench.json with a noise band floor.
+fn compare_dirs(old: &Path, new: &Path, min_band: &str) -> Output {
+    let json = |d: &Path| d.join("bench.json").display().to_string();
+    kiln([
+        "bench",
+        "compare",
+        &json(old),
+        &json(new),
+        "--min-band",
+        min_band,
+    ])
+}
+
 /// Whether PoCL (or another OpenCL device) must be there: CI installs it and says so.
 fn opencl_required() -> bool {
     std::env::var_os("KILN_REQUIRE_OPENCL").is_some()
@@ -442,7 +455,7 @@ fn serve_proves_through_daemons_checks_every_proof_and_leaves_none_behind() {
 
     // A bench killed outright (no destructor runs): its daemon dies with it.
     let mut child = std::process::Command::new(exe)
-        .args(args(&dir.join("killed"), "100000"))
+        .args(args(&dir.join("killed"), "10000"))
         .env("TMPDIR", tmp_s)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -541,26 +554,11 @@ fn compare_flags_a_slowed_device_and_passes_identical_runs() {
     msm_run(&a, None);
     msm_run(&b, None);
     msm_run(&slow, Some("fpga:0=3"));
-    let json = |d: &Path| d.join("bench.json").display().to_string();
     // Two identical runs: no regression (a band wide enough for a loaded CI machine).
-    let same = kiln([
-        "bench",
-        "compare",
-        &json(&a),
-        &json(&b),
-        "--min-band",
-        "0.3",
-    ]);
+    let same = compare_dirs(&a, &b, "0.3");
     assert_eq!(same.code, 0, "identical runs flagged:\n{same}");
     assert!(same.stdout.contains("no regression in 4 rows"), "{same}");
-    let flagged = kiln([
-        "bench",
-        "compare",
-        &json(&a),
-        &json(&slow),
-        "--min-band",
-        "0.3",
-    ]);
+    let flagged = compare_dirs(&a, &slow, "0.3");
     assert_eq!(
         flagged.code, 1,
         "the slowed card was not flagged:\n{flagged}"
@@ -740,4 +738,54 @@ fn bad_arguments_exit_2_and_write_nothing() {
         other.to_str().unwrap(),
     ]);
     assert_bad_input(&r, &["not a kiln bench report", "kiln-bench/1"]);
+}
+
+/// A device that returns wrong results (a flipped bit in every result of the emulated
+/// card) is reported: exit 3, its failures in bench.json, everything else written; and
+/// `compare` against a clean run counts its rows as regressions.
+#[test]
+fn a_wrong_device_fails_the_run_and_the_gate() {
+    let dir = TestDir::new("bench-wrong");
+    let (clean, broken) = (dir.join("clean"), dir.join("broken"));
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "bench",
+            "msm",
+            "--sizes",
+            "10",
+            "--device",
+            "cpu,fpga:0",
+            "--groups",
+            "g1",
+            "--repeats",
+            "2",
+            "--no-progress",
+            "--out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([out.display().to_string()])
+        .collect()
+    };
+    kiln(args(&clean)).ok();
+    let run = run_with_env(
+        env!("CARGO_BIN_EXE_kiln"),
+        args(&broken),
+        &[("KILN_FPGA_EMU_FAULT", "flip-bit@*")],
+    );
+    assert_eq!(run.code, 3, "{run}");
+    assert!(run.stderr.contains("WRONG RESULT"), "{run}");
+    let report = read_json(&broken.join("bench.json"));
+    let failures = report["failures"].as_array().unwrap();
+    assert!(
+        failures
+            .iter()
+            .any(|f| f["device"] == "fpga:0" && f["op"] == "msm-g1"),
+        "{report}"
+    );
+    assert!(rows_of(&report, "fpga:0", "msm-g1").is_empty());
+    assert_eq!(rows_of(&report, "cpu:0", "msm-g1").len(), 1);
+    let gate = compare_dirs(&clean, &broken, "0.5");
+    assert_eq!(gate.code, 1, "{gate}");
+    assert!(gate.stdout.contains("FAILED in the new run"), "{gate}");
 }

@@ -85,6 +85,10 @@ pub struct CompareArgs {
     /// this and its repeats' relative spread in either run.
     #[arg(long, default_value_t = 0.10)]
     min_band: f64,
+    /// Accept rows of the old run that the new one does not have (by default a row that
+    /// disappeared, such as a device that stopped working, is a regression).
+    #[arg(long)]
+    allow_missing: bool,
 }
 
 /// The cargo features this binary was built with.
@@ -153,6 +157,7 @@ fn compare(args: CompareArgs) -> Result<Outcome, CliError> {
             Metric::Speedup
         },
         min_band: args.min_band,
+        allow_missing: args.allow_missing,
     };
     let c = kiln_bench::compare(&old, &new, opts)?;
     print!("{}", c.render());

@@ -73,6 +73,7 @@ impl CliError {
             CliError::Bench(
                 kiln_bench::BenchError::Device(_)
                 | kiln_bench::BenchError::Mismatch(_)
+                | kiln_bench::BenchError::Failed(_)
                 | kiln_bench::BenchError::Plot { .. },
             ) => 3,
             _ => 2,

@@ -29,6 +29,9 @@ pub struct CompareOptions {
     pub metric: Metric,
     /// The smallest noise band, relative (0.10 = 10 %).
     pub min_band: f64,
+    /// Whether a row of the old run missing from the new one is allowed (otherwise it is a
+    /// regression: a device or size that stopped working must not pass a gate).
+    pub allow_missing: bool,
 }
 
 impl Default for CompareOptions {
@@ -36,6 +39,7 @@ impl Default for CompareOptions {
         CompareOptions {
             metric: Metric::Speedup,
             min_band: 0.10,
+            allow_missing: false,
         }
     }
 }
@@ -73,8 +77,13 @@ pub struct Change {
 pub struct Comparison {
     /// Rows in both runs.
     pub changes: Vec<Change>,
-    /// Rows only in the old run.
+    /// Rows of the old run that failed in the new one (a device error or a wrong result),
+    /// with what happened: always regressions.
+    pub failed: Vec<(RowKey, String)>,
+    /// Rows only in the old run (neither measured nor failed in the new one).
     pub only_old: Vec<RowKey>,
+    /// Whether `only_old` rows are allowed.
+    pub allow_missing: bool,
     /// Rows only in the new run.
     pub only_new: Vec<RowKey>,
     /// What was compared.
@@ -100,9 +109,23 @@ pub fn compare(old: &Report, new: &Report, opts: CompareOptions) -> Result<Compa
     }
     let old_rows: BTreeMap<RowKey, &Row> = old.rows.iter().map(|r| (r.key(), r)).collect();
     let new_rows: BTreeMap<RowKey, &Row> = new.rows.iter().map(|r| (r.key(), r)).collect();
+    let new_failures: BTreeMap<RowKey, &str> = new
+        .failures
+        .iter()
+        .map(|f| (f.key(), f.message.as_str()))
+        .collect();
     let mut changes = Vec::new();
+    let mut failed = Vec::new();
     for (key, o) in &old_rows {
+        if let Some(message) = new_failures.get(key) {
+            failed.push((key.clone(), message.to_string()));
+            continue;
+        }
         let Some(n) = new_rows.get(key) else { continue };
+        if let Some(note) = &n.note {
+            failed.push((key.clone(), note.clone()));
+            continue;
+        }
         let (so, sn) = (value(o, opts.metric), value(n, opts.metric));
         if !(so.median > 0.0 && sn.median > 0.0) {
             continue;
@@ -128,14 +151,14 @@ pub fn compare(old: &Report, new: &Report, opts: CompareOptions) -> Result<Compa
             verdict,
         });
     }
-    if changes.is_empty() {
+    if changes.is_empty() && failed.is_empty() {
         return Err(BenchError::BadArgument(
             "the two runs have no row in common (same suite, op, size, device and variant): nothing to compare".into(),
         ));
     }
     let only_old = old_rows
         .keys()
-        .filter(|k| !new_rows.contains_key(*k))
+        .filter(|k| !new_rows.contains_key(*k) && !new_failures.contains_key(*k))
         .cloned()
         .collect();
     let only_new = new_rows
@@ -162,7 +185,9 @@ pub fn compare(old: &Report, new: &Report, opts: CompareOptions) -> Result<Compa
     }
     Ok(Comparison {
         changes,
+        failed,
         only_old,
+        allow_missing: opts.allow_missing,
         only_new,
         metric: opts.metric,
         machine_notes,
@@ -170,12 +195,20 @@ pub fn compare(old: &Report, new: &Report, opts: CompareOptions) -> Result<Compa
 }
 
 impl Comparison {
-    /// How many rows regressed.
+    /// How many rows regressed: slower beyond their band, failed in the new run, or (unless
+    /// allowed) missing from it.
     pub fn regressions(&self) -> usize {
-        self.changes
+        let slower = self
+            .changes
             .iter()
             .filter(|c| c.verdict == Verdict::Regression)
-            .count()
+            .count();
+        let missing = if self.allow_missing {
+            0
+        } else {
+            self.only_old.len()
+        };
+        slower + self.failed.len() + missing
     }
 
     /// The comparison as a table, with a closing verdict line.
@@ -206,13 +239,27 @@ impl Comparison {
                 }
             ));
         }
+        for (key, message) in &self.failed {
+            out.push_str(&format!("{key}: FAILED in the new run: {message}\n"));
+        }
+        if !self.allow_missing {
+            for key in &self.only_old {
+                out.push_str(&format!(
+                    "{key}: MISSING from the new run (--allow-missing to accept)\n"
+                ));
+            }
+        }
         for note in &self.machine_notes {
             out.push_str(&format!("note: {note}\n"));
         }
-        if !self.only_old.is_empty() || !self.only_new.is_empty() {
+        if (self.allow_missing && !self.only_old.is_empty()) || !self.only_new.is_empty() {
             out.push_str(&format!(
                 "note: {} rows only in the old run, {} only in the new (not compared)\n",
-                self.only_old.len(),
+                if self.allow_missing {
+                    self.only_old.len()
+                } else {
+                    0
+                },
                 self.only_new.len()
             ));
         }
@@ -224,8 +271,8 @@ impl Comparison {
             ));
         } else {
             out.push_str(&format!(
-                "{n} of {} rows regressed beyond their noise band\n",
-                self.changes.len()
+                "{n} of {} rows regressed (slower beyond their noise band, failed or missing)\n",
+                self.changes.len() + self.failed.len() + self.only_old.len()
             ));
         }
         out
@@ -265,6 +312,7 @@ mod tests {
             machine: Machine::default(),
             devices: vec![],
             rows,
+            failures: vec![],
         }
     }
 
@@ -295,6 +343,46 @@ mod tests {
         let noisy_new = report(vec![row("cpu:0", &[1.0, 1.4, 2.0])]);
         let c = compare(&noisy_old, &noisy_new, CompareOptions::default()).unwrap();
         assert_eq!(c.regressions(), 0);
+    }
+
+    #[test]
+    fn a_failed_or_missing_row_is_a_regression() {
+        let old = report(vec![
+            row("cpu:0", &[2.0, 2.0, 2.0]),
+            row("fpga:0", &[1.0, 1.0, 1.0]),
+        ]);
+        let mut failed = report(vec![row("cpu:0", &[2.0, 2.0, 2.0])]);
+        failed.failures.push(crate::report::Failure {
+            suite: "msm".into(),
+            op: "msm-g1".into(),
+            size_log2: 12,
+            device: "fpga:0".into(),
+            variant: "default".into(),
+            message: "WRONG RESULT".into(),
+        });
+        let c = compare(&old, &failed, CompareOptions::default()).unwrap();
+        assert_eq!(c.regressions(), 1);
+        assert!(c.render().contains("FAILED in the new run: WRONG RESULT"));
+        let missing = report(vec![row("cpu:0", &[2.0, 2.0, 2.0])]);
+        let c = compare(&old, &missing, CompareOptions::default()).unwrap();
+        assert_eq!(c.regressions(), 1);
+        assert!(c.render().contains("MISSING"));
+        let allowed = CompareOptions {
+            allow_missing: true,
+            ..CompareOptions::default()
+        };
+        assert_eq!(compare(&old, &missing, allowed).unwrap().regressions(), 0);
+        let mut noted = report(vec![
+            row("cpu:0", &[2.0, 2.0, 2.0]),
+            row("fpga:0", &[1.0, 1.0, 1.0]),
+        ]);
+        noted.rows[1].note = Some("WRONG RESULT on repeat 2".into());
+        assert_eq!(
+            compare(&old, &noted, CompareOptions::default())
+                .unwrap()
+                .regressions(),
+            1
+        );
     }
 
     #[test]

@@ -43,25 +43,17 @@ pub struct BenchDevice {
     pub entry: DeviceEntry,
     /// Its spec.
     pub spec: DeviceSpec,
-    /// Its kernel variants (the default first).
+    /// Its MSM kernel variants (the default first).
     pub variants: Vec<Variant>,
+    /// The device as the suites other than `msm` run it: its first instance, with its own
+    /// window choice (labelled `default`, or `precompute=off` for a CPU backend without).
+    pub primary: Variant,
 }
 
 impl BenchDevice {
-    /// The variant the prover would use.
+    /// The variant the suites other than `msm` run (windows do not apply to them).
     pub fn default_variant(&self) -> &Variant {
-        self.variants
-            .iter()
-            .find(|v| v.is_default)
-            .unwrap_or(&self.variants[0])
-    }
-}
-
-/// The window widths a device's MSM engines accept (the FPGA card's are narrower).
-fn window_range(kind: DeviceKind) -> std::ops::RangeInclusive<u32> {
-    match kind {
-        DeviceKind::Fpga => 2..=16,
-        _ => 1..=kiln_algebra::msm::MAX_WINDOW_BITS,
+        &self.primary
     }
 }
 
@@ -188,7 +180,7 @@ pub fn open_all(cfg: &RunConfig) -> Result<Vec<BenchDevice>, BenchError> {
             } else {
                 vec![(None, wrap(open_device::<Bn254>(info.spec)?))]
             };
-        let range = window_range(info.spec.kind);
+        let range = kiln_device::msm_window_range(info.spec.kind);
         let mut variants = Vec::new();
         for (pre, dev) in &instances {
             for &w in &cfg.windows {
@@ -224,6 +216,18 @@ pub fn open_all(cfg: &RunConfig) -> Result<Vec<BenchDevice>, BenchError> {
         }
         // The prover's own configuration first.
         variants.sort_by_key(|v| !v.is_default);
+        let (pre, dev) = &instances[0];
+        let primary_label = if *pre == Some(false) {
+            "precompute=off"
+        } else {
+            "default"
+        };
+        let primary = Variant {
+            label: primary_label.into(),
+            window: None,
+            is_default: primary_label == "default",
+            device: dev.clone(),
+        };
         let (label, note) = label_and_note(&info);
         out.push(BenchDevice {
             entry: DeviceEntry {
@@ -240,6 +244,7 @@ pub fn open_all(cfg: &RunConfig) -> Result<Vec<BenchDevice>, BenchError> {
             },
             spec: info.spec,
             variants,
+            primary,
         });
     }
     if out.is_empty() {
@@ -317,11 +322,27 @@ pub fn check_capacity(cfg: &RunConfig, devices: &[BenchDevice]) -> Result<(), Be
             } else {
                 log
             };
-            // Copies of the operation's data in host memory: the device's and the
-            // baseline's, and for the serve suite one more per daemon.
+            // Copies of the operation's data in host memory: the baseline's (with the
+            // data generated for it), one per device instance that keeps its data in host
+            // memory (the CPU backend per precomputation variant, PoCL, the emulated card),
+            // and for the serve suite one more per daemon.
+            let host_instances: u128 = devices
+                .iter()
+                .filter(|d| d.entry.host_cpu || d.entry.memory_bytes.is_none())
+                .map(|d| {
+                    if d.spec.kind == kiln_device::DeviceKind::Cpu {
+                        cfg.precompute.len().max(1) as u128
+                    } else {
+                        1
+                    }
+                })
+                .sum();
             let host_copies: u128 = match suite {
-                Suite::Serve => 1 + devices.len() as u128,
-                _ => 2,
+                Suite::Serve => 1 + host_instances + devices.len() as u128,
+                // Points are made in projective form, half as large again, before they are
+                // normalized.
+                Suite::Msm => 2 + host_instances,
+                _ => 1 + host_instances,
             };
             for &g in groups {
                 let need = bytes_needed(suite, g, work_log);

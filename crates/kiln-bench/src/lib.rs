@@ -71,9 +71,24 @@ pub enum BenchError {
     /// A result disagreed with the baseline's (a broken kernel: nothing is reported for it).
     #[error("{0}")]
     Mismatch(String),
+    /// Something failed after the run had started (arguments were fine): a file that could
+    /// not be written, a key that could not be made, a daemon that would not start.
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl BenchError {
+    /// This error as it stands once the run has started: what would have been a bad
+    /// argument before any work is a failure of the run (exit 3, not 2).
+    pub fn after_start(self) -> Self {
+        match self {
+            e @ (BenchError::BadArgument(_)
+            | BenchError::Io { .. }
+            | BenchError::BadReport { .. }) => BenchError::Failed(e.to_string()),
+            e => e,
+        }
+    }
+
     /// An I/O error on `path` while doing `what`.
     pub fn io(path: &std::path::Path, what: &'static str, source: std::io::Error) -> Self {
         BenchError::Io {

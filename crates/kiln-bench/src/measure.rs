@@ -9,7 +9,7 @@ use indicatif::ProgressBar;
 use kiln_device::{DeviceError, UsageClock};
 
 use crate::devices::{BenchDevice, Variant};
-use crate::report::{DeviceClock, Row, Stats};
+use crate::report::{DeviceClock, Failure, Row, Stats};
 use crate::spec::Suite;
 use crate::table::Table;
 
@@ -42,6 +42,8 @@ pub struct Ctx<'a> {
     pub rows: Vec<Row>,
     /// Failures and wrong results (the run still reports everything else, then fails).
     pub problems: Vec<String>,
+    /// The same failures by row, for the report (`compare` counts them as regressions).
+    pub failures: Vec<Failure>,
 }
 
 /// What one contender gathered over the repeats.
@@ -67,6 +69,29 @@ fn device_time(usage: &[kiln_device::DeviceUsage]) -> Option<(f64, DeviceClock)>
 }
 
 impl Ctx<'_> {
+    /// Records that `variant` of `device` could not run `op` at 2^`log` at all (its table or
+    /// key would not load): a problem for the exit status and a failure in the report.
+    pub fn fail(
+        &mut self,
+        suite: Suite,
+        op: &str,
+        log: u32,
+        device: &BenchDevice,
+        variant: &Variant,
+        message: String,
+    ) {
+        self.table.problem(self.progress, &message);
+        self.failures.push(Failure {
+            suite: suite.as_str().into(),
+            op: op.into(),
+            size_log2: log,
+            device: device.entry.device.clone(),
+            variant: variant.label.clone(),
+            message: message.clone(),
+        });
+        self.problems.push(message);
+    }
+
     /// Times `baseline` and every contender at one point (size 2^`log`), `repeats` times,
     /// and adds a row per contender. `work_log` is log2 of the work the operation does (the
     /// size itself, or a batch's proof domain): small work gets a warm-up run first. A
@@ -150,37 +175,49 @@ impl Ctx<'_> {
                     && s.failed.is_none()
             })
             .map(|(_, s)| s.wall.clone());
-        for (c, s) in contenders.iter().zip(samples) {
-            if let Some(problem) = &s.failed {
-                self.problems.push(problem.clone());
-                self.table.problem(self.progress, problem);
-            }
-            let (Some(wall), Some(base)) = (Stats::of(&s.wall), base.clone()) else {
-                continue;
-            };
+        for (c, mut s) in contenders.iter().zip(samples) {
             let n = s.wall.len();
-            let ratio = |num: &[f64]| -> Option<Stats> {
-                let r: Vec<f64> = num.iter().zip(&s.wall).map(|(b, w)| b / w).collect();
+            let ratio = |num: &[f64], wall: &[f64]| -> Option<Stats> {
+                let r: Vec<f64> = num.iter().zip(wall).map(|(b, w)| b / w).collect();
                 Stats::of(&r)
             };
+            let speedup = ratio(&base_s[..n], &s.wall);
+            if n > 0 && speedup.is_none() && s.failed.is_none() {
+                s.failed = Some(format!(
+                    "NO RATIO: {op} 2^{log} on {} [{}] measured a time of zero",
+                    c.device.entry.device, c.variant.label
+                ));
+            }
+            if let Some(problem) = &s.failed {
+                self.fail(suite, op, log, c.device, c.variant, problem.clone());
+            }
+            let (Some(wall), Some(base), Some(speedup)) =
+                (Stats::of(&s.wall), base.clone(), speedup)
+            else {
+                continue;
+            };
+            // The device's own clock against a whole baseline is meaningful for single
+            // operations (MSM, NTT), not for proofs whose host work it leaves out.
+            let own_clock_ratio = matches!(suite, Suite::Msm | Suite::Ntt);
             let row = Row {
                 suite: suite.as_str().into(),
                 op: op.into(),
                 size_log2: log,
                 device: c.device.entry.device.clone(),
                 variant: c.variant.label.clone(),
-                speedup: ratio(&base_s[..n]).unwrap_or_else(|| wall.clone()),
-                device_speedup: (s.device.len() == n && s.device.iter().all(|d| *d > 0.0))
-                    .then(|| {
-                        let r: Vec<f64> =
-                            base_s.iter().zip(&s.device).map(|(b, d)| b / d).collect();
-                        Stats::of(&r)
-                    })
-                    .flatten(),
+                speedup,
+                device_speedup: (own_clock_ratio
+                    && s.device.len() == n
+                    && s.device.iter().all(|d| *d > 0.0))
+                .then(|| {
+                    let r: Vec<f64> = base_s.iter().zip(&s.device).map(|(b, d)| b / d).collect();
+                    Stats::of(&r)
+                })
+                .flatten(),
                 vs_cpu: cpu_wall
                     .as_ref()
                     .filter(|cw| cw.len() >= n)
-                    .and_then(|cw| ratio(&cw[..n])),
+                    .and_then(|cw| ratio(&cw[..n], &s.wall)),
                 device_s: (s.device.len() == n)
                     .then(|| Stats::of(&s.device))
                     .flatten(),

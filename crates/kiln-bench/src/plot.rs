@@ -1184,6 +1184,7 @@ mod tests {
                 device("fpga:0", "fpga:0 (emulated)", true),
             ],
             rows,
+            failures: vec![],
         }
     }
 

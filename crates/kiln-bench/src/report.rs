@@ -31,6 +31,40 @@ pub struct Report {
     pub devices: Vec<DeviceEntry>,
     /// One row per (suite, op, size, device, variant).
     pub rows: Vec<Row>,
+    /// Device runs that failed or disagreed with their baseline. A device that failed on its
+    /// first repeat has no row, only this; one that failed later has both.
+    #[serde(default)]
+    pub failures: Vec<Failure>,
+}
+
+/// A device run that failed or whose result disagreed with the baseline's.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Failure {
+    /// The suite.
+    pub suite: String,
+    /// The operation.
+    pub op: String,
+    /// log2 of the size.
+    pub size_log2: u32,
+    /// The device.
+    pub device: String,
+    /// The variant.
+    pub variant: String,
+    /// What happened.
+    pub message: String,
+}
+
+impl Failure {
+    /// The key of the row it concerns.
+    pub fn key(&self) -> RowKey {
+        RowKey {
+            suite: self.suite.clone(),
+            op: self.op.clone(),
+            size_log2: self.size_log2,
+            device: self.device.clone(),
+            variant: self.variant.clone(),
+        }
+    }
 }
 
 /// The machine a run was made on.
@@ -127,13 +161,21 @@ impl Stats {
         })
     }
 
-    /// The spread `(max − min) / median`: the noise of the repeats, relative.
+    /// The spread of the repeats relative to the median: `(max − min) / median` for fewer
+    /// than five samples; from five on, the lowest and highest are left out, so that one
+    /// outlier does not widen the noise band of a comparison.
     pub fn spread(&self) -> f64 {
-        if self.median > 0.0 {
-            (self.max - self.min) / self.median
-        } else {
-            0.0
+        if self.median <= 0.0 {
+            return 0.0;
         }
+        let mut sorted = self.samples.clone();
+        sorted.sort_by(f64::total_cmp);
+        let (lo, hi) = if sorted.len() >= 5 {
+            (sorted[1], sorted[sorted.len() - 2])
+        } else {
+            (self.min, self.max)
+        };
+        (hi - lo) / self.median
     }
 }
 
@@ -269,6 +311,9 @@ mod tests {
         let s = Stats::of(&[4.0, 1.0, 2.0, 3.0]).unwrap();
         assert_eq!(s.median, 2.5);
         assert!((s.spread() - 3.0 / 2.5).abs() < 1e-12);
+        // From five samples on, one outlier at each end does not count.
+        let s = Stats::of(&[1.0, 1.1, 1.0, 5.0, 0.1]).unwrap();
+        assert!((s.spread() - 0.1).abs() < 1e-12, "{}", s.spread());
         assert!(Stats::of(&[]).is_none());
         assert!(Stats::of(&[1.0, f64::NAN]).is_none());
     }

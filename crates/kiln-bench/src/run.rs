@@ -25,13 +25,17 @@ pub struct RunOutcome {
     pub written: Vec<PathBuf>,
 }
 
+/// The most timed repeats a row may ask for.
+pub const MAX_REPEATS: usize = 10_000;
+
 /// Checks what can be checked without running anything: repeats, sizes per suite, the
 /// devices present, their capacity, the output directory.
 fn prepare(cfg: &RunConfig) -> Result<Vec<BenchDevice>, BenchError> {
-    if cfg.repeats == 0 {
-        return Err(BenchError::BadArgument(
-            "--repeats 0: expected at least 1 timed repeat (3 or more give a noise band)".into(),
-        ));
+    if cfg.repeats == 0 || cfg.repeats > MAX_REPEATS {
+        return Err(BenchError::BadArgument(format!(
+            "--repeats {}: expected 1..={MAX_REPEATS} timed repeats (5 or more give a robust noise band)",
+            cfg.repeats
+        )));
     }
     for suite in [Suite::Prove, Suite::Serve] {
         if !cfg.suites.contains(&suite) {
@@ -52,6 +56,11 @@ fn prepare(cfg: &RunConfig) -> Result<Vec<BenchDevice>, BenchError> {
     if let Some(dir) = &cfg.out {
         std::fs::create_dir_all(dir)
             .map_err(|e| BenchError::io(dir, "cannot create the output directory", e))?;
+        // Writable now, not after the run: a probe file, removed at once.
+        let probe = dir.join(".kiln-bench-probe");
+        std::fs::write(&probe, b"")
+            .map_err(|e| BenchError::io(dir, "cannot write into the output directory", e))?;
+        let _ = std::fs::remove_file(&probe);
     }
     Ok(devices)
 }
@@ -125,19 +134,26 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, BenchError> {
         table: &mut table,
         rows: Vec::new(),
         problems: Vec::new(),
+        failures: Vec::new(),
     };
     let sizes = &cfg.sizes.0;
+    // A suite that cannot go on stops the run, but what was measured is still written.
+    let mut fatal = None;
     for &suite in &cfg.suites {
         tracing::info!(target: crate::TARGET, suite = suite.as_str(), "suite starts");
-        match suite {
-            Suite::Msm => suites::msm::run(&mut ctx, &devices, sizes, &cfg.groups)?,
-            Suite::Ntt => suites::ntt::run(&mut ctx, &devices, sizes)?,
-            Suite::Prove => suites::prove::run(&mut ctx, &devices, sizes)?,
-            Suite::Serve => suites::serve::run(&mut ctx, &devices, sizes)?,
-            Suite::Rollup => suites::rollup::run(&mut ctx, &devices, &cfg.batch_sizes.0)?,
+        let done = match suite {
+            Suite::Msm => suites::msm::run(&mut ctx, &devices, sizes, &cfg.groups),
+            Suite::Ntt => suites::ntt::run(&mut ctx, &devices, sizes),
+            Suite::Prove => suites::prove::run(&mut ctx, &devices, sizes),
+            Suite::Serve => suites::serve::run(&mut ctx, &devices, sizes),
+            Suite::Rollup => suites::rollup::run(&mut ctx, &devices, &cfg.batch_sizes.0),
+        };
+        if let Err(e) = done {
+            fatal = Some(e.after_start());
+            break;
         }
     }
-    let (rows, problems) = (ctx.rows, ctx.problems);
+    let (rows, problems, failures) = (ctx.rows, ctx.problems, ctx.failures);
     progress.finish_and_clear();
     let report = Report {
         schema: SCHEMA.into(),
@@ -146,15 +162,24 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, BenchError> {
         machine,
         devices: devices.iter().map(|d| d.entry.clone()).collect(),
         rows,
+        failures,
     };
     let written = match &cfg.out {
-        Some(dir) => write_outputs(&report, dir)?,
-        None => Vec::new(),
+        Some(dir) => write_outputs(&report, dir).map_err(BenchError::after_start),
+        None => Ok(Vec::new()),
     };
+    if let Some(e) = fatal {
+        if let Ok(paths) = &written {
+            for p in paths {
+                eprintln!("wrote {} (the run stopped early)", p.display());
+            }
+        }
+        return Err(e);
+    }
     Ok(RunOutcome {
         report,
         problems,
-        written,
+        written: written?,
     })
 }
 
@@ -162,7 +187,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutcome, BenchError> {
 /// progress bar's length.
 fn planned_runs(cfg: &RunConfig, devices: &[BenchDevice]) -> u64 {
     let sizes = cfg.sizes.0.len() as u64;
-    let per_point = |contenders: usize| cfg.repeats as u64 * (1 + contenders as u64);
+    let per_point = |contenders: usize| (cfg.repeats as u64).saturating_mul(1 + contenders as u64);
     let has_cpu = devices
         .iter()
         .any(|d| d.spec.kind == kiln_device::DeviceKind::Cpu);

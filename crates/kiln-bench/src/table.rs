@@ -48,7 +48,7 @@ impl Table {
         self.print(
             pb,
             format!(
-                "{:<16} {:<5} {:<26} {:<18} {:>22} {:>14} {:>11} {:>24} {:>7}",
+                "{:<16} {:<5} {:<32} {:<22} {:>22} {:>14} {:>11} {:>24} {:>7}",
                 "op",
                 "size",
                 "device",
@@ -77,7 +77,7 @@ impl Table {
             _ => "-".into(),
         };
         let line = format!(
-            "{:<16} 2^{:<3} {:<26} {:<18} {:>22} {:>14} {:>11} {:>24} {:>7}",
+            "{:<16} 2^{:<3} {:<32} {:<22} {:>22} {:>14} {:>11} {:>24} {:>7}",
             row.op,
             row.size_log2,
             label,
@@ -93,6 +93,7 @@ impl Table {
 
     /// A line for a failure or a wrong result.
     pub fn problem(&mut self, pb: &ProgressBar, text: &str) {
+        self.header(pb);
         self.print(pb, format!("!! {text}"));
     }
 

@@ -187,6 +187,24 @@ impl fmt::Display for DeviceUsage {
     }
 }
 
+/// The widest MSM window the GPU kernels take (a wider forced window is clamped to it).
+pub const GPU_MAX_WINDOW_BITS: u32 = 16;
+
+/// The MSM window widths a kind of device runs as asked (`MsmConfig::window_bits`); a
+/// device clamps a forced width outside its range.
+pub fn msm_window_range(kind: DeviceKind) -> std::ops::RangeInclusive<u32> {
+    match kind {
+        DeviceKind::Cpu => 1..=kiln_algebra::msm::MAX_WINDOW_BITS,
+        DeviceKind::Opencl | DeviceKind::Cuda => 1..=GPU_MAX_WINDOW_BITS,
+        #[cfg(feature = "fpga")]
+        DeviceKind::Fpga => {
+            kiln_firmware::abi::MIN_WINDOW_BITS..=kiln_firmware::abi::MAX_WINDOW_BITS
+        }
+        #[cfg(not(feature = "fpga"))]
+        DeviceKind::Fpga => 2..=16,
+    }
+}
+
 /// Which group a resident point table holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Group {

@@ -117,8 +117,18 @@ where
             }
             ctx.progress
                 .set_message(format!("{op}: loading 2^{top} points on {}", d.entry.label));
-            let h = (ops.load)(v.device.as_ref(), table.clone())?;
-            handles.push((v.device.clone(), h));
+            match (ops.load)(v.device.as_ref(), table.clone()) {
+                Ok(h) => handles.push((v.device.clone(), h)),
+                // That device gets no rows for this group; the others go on.
+                Err(e) => ctx.fail(
+                    Suite::Msm,
+                    &op,
+                    top,
+                    d,
+                    v,
+                    format!("FAILED: loading 2^{top} points on {}: {e}", d.entry.device),
+                ),
+            }
         }
     }
     for &log in sizes {
@@ -137,13 +147,12 @@ where
         let mut k = 0;
         for d in devices {
             for v in &d.variants {
-                let handle = &handles
-                    .iter()
-                    .find(|(dev, _)| Arc::ptr_eq(dev, &v.device))
-                    .expect("every instance has its table")
-                    .1;
                 let cfg = &cfgs[k];
                 k += 1;
+                let Some((_, handle)) = handles.iter().find(|(dev, _)| Arc::ptr_eq(dev, &v.device))
+                else {
+                    continue;
+                };
                 let sc = &sc;
                 let msm = ops.msm;
                 contenders.push(Contender {
@@ -164,7 +173,14 @@ where
         );
     }
     for (dev, h) in handles {
-        dev.release(&h)?;
+        if let Err(e) = dev.release(&h) {
+            let problem = format!(
+                "FAILED: releasing the {op} table on {}: {e}",
+                dev.info().spec
+            );
+            ctx.table.problem(ctx.progress, &problem);
+            ctx.problems.push(problem);
+        }
     }
     Ok(())
 }

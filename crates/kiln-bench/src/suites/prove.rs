@@ -122,13 +122,28 @@ pub fn measure_proofs(
 ) -> Result<(), BenchError> {
     let what = format!("{op} 2^{log}");
     let base_key = baseline_key(zkey, &what)?;
-    let keys: Vec<ProvingKey<Bn254>> = devices
-        .iter()
-        .map(|d| load_key(zkey, d.default_variant().device.clone(), &what))
-        .collect::<Result<_, _>>()?;
+    // A device that cannot hold the key gets no row (a failure); the others go on.
+    let mut keys: Vec<Option<ProvingKey<Bn254>>> = Vec::with_capacity(devices.len());
+    for d in devices {
+        match load_key(zkey, d.default_variant().device.clone(), &what) {
+            Ok(pk) => keys.push(Some(pk)),
+            Err(e) => {
+                ctx.fail(
+                    suite,
+                    op,
+                    log,
+                    d,
+                    d.default_variant(),
+                    format!("FAILED: {e}"),
+                );
+                keys.push(None);
+            }
+        }
+    }
     let contenders = devices
         .iter()
         .zip(&keys)
+        .filter_map(|(d, pk)| Some((d, pk.as_ref()?)))
         .map(|(d, pk)| Contender {
             device: d,
             variant: d.default_variant(),

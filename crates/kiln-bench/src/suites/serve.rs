@@ -51,6 +51,9 @@ const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// Seconds each long-poll of a job waits for it to end.
 const POLL_WAIT_S: u32 = 30;
 
+/// The longest one proof through the daemon may take before its device's row fails.
+const JOB_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// A limit well above any key or witness a bench makes (the daemon's defaults, 4 GiB of
 /// zkey and 64 MiB of witness, are below what the largest sizes need).
 const NO_LIMIT: u64 = 1 << 50;
@@ -311,7 +314,14 @@ impl Daemon {
             .as_str()
             .ok_or_else(|| format!("the submission answered no job id: {job}"))?
             .to_string();
+        let deadline = std::time::Instant::now() + JOB_DEADLINE;
         loop {
+            if std::time::Instant::now() > deadline {
+                return Err(format!(
+                    "job {id} did not finish within {} s",
+                    JOB_DEADLINE.as_secs()
+                ));
+            }
             let job = self.call(
                 "GET",
                 &format!("/v1/proofs/{id}?wait={POLL_WAIT_S}"),

@@ -9,7 +9,7 @@ use super::{Arg, GpuResult, GpuRuntime};
 use crate::Group;
 
 /// Widest window the device path uses (2^15 buckets per window).
-pub(super) const MAX_DEVICE_WINDOW: u32 = 16;
+pub(super) const MAX_DEVICE_WINDOW: u32 = crate::GPU_MAX_WINDOW_BITS;
 
 /// Bits of the largest scalar (BN254's Fr is below 2^254).
 const SCALAR_BITS: u32 = 254;
