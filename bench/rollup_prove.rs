@@ -18,13 +18,6 @@ use std::time::Instant;
 
 use kiln_algebra::curve::Bn254;
 use kiln_batch_circuit::{r1cs, witness, write_r1cs};
-use kiln_rollup::babyjub::to_biguint;
-use kiln_rollup::batch::Batch;
-use kiln_rollup::ledger::{Genesis, Ledger};
-use kiln_rollup::wallet::{key_from_seed, transfer};
-use serde_json::{json, Value};
-
-const CHAIN: u64 = 7;
 
 /// One batch size's results.
 #[derive(serde::Serialize)]
@@ -84,54 +77,13 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// A full batch of `n` transfers (senders 1..=n to n+1..=2n, fee 1 to account 2n+1).
-fn full_batch(n: usize) -> kiln_rollup::trace::BatchTrace {
-    let dec = |x: &kiln_rollup::Fr| to_biguint(x).to_string();
-    let fee_index = 2 * n as u32 + 1;
-    let accounts: Vec<Value> = (1..=fee_index)
-        .map(|i| {
-            let k = key_from_seed(u64::from(i)).public();
-            json!({"index": i, "token": 0, "balance": "1000000", "ax": dec(&k.x), "ay": dec(&k.y)})
-        })
-        .collect();
-    let genesis: Genesis = serde_json::from_value(json!({
-        "chain_id": CHAIN,
-        "accounts": accounts,
-        "fee_accounts": [{"token": 0, "index": fee_index}],
-    }))
-    .expect("a genesis");
-    let mut ledger = Ledger::from_genesis(&genesis).expect("a genesis state");
-    let txs = (1..=n as u32)
-        .map(|i| {
-            transfer(
-                &key_from_seed(u64::from(i)),
-                CHAIN,
-                i,
-                i + n as u32,
-                0,
-                1000,
-                1,
-                0,
-            )
-        })
-        .collect();
-    ledger
-        .execute_batch(
-            &Batch {
-                number: 1,
-                l1_ops: vec![],
-                txs,
-            },
-            n,
-        )
-        .expect("the batch executes")
-}
-
 fn bench_size(n: usize, runs: usize, dir: &Path) -> Row {
     let kiln = env!("CARGO_BIN_EXE_kiln");
     let snarkjs = snarkjs();
     eprintln!("batch size {n}: executing a full batch and writing the circuit ...");
-    let trace = full_batch(n);
+    let trace = kiln_bench::suites::rollup::full_batch(n)
+        .expect("a full batch executes")
+        .trace;
     let witness_s = median(
         (0..runs.max(3))
             .map(|_| {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use kiln_algebra::curve::Bn254;
 use kiln_device::{
-    open_device, probe_devices, BasesHandle, CpuDevice, Device, DeviceError, DeviceInfo,
-    DeviceKind, DeviceSpec, DeviceStatus, DeviceUsage, MsmJob, MsmSum, NttOp, Points,
+    open_device, BasesHandle, CpuDevice, Device, DeviceError, DeviceInfo, DeviceKind, DeviceReport,
+    DeviceSpec, DeviceStatus, DeviceUsage, MsmJob, MsmSum, NttOp, Points,
     DEFAULT_PRECOMPUTE_BUDGET,
 };
 
@@ -105,8 +105,7 @@ fn slowdowns() -> Result<Vec<(DeviceSpec, f64)>, BenchError> {
 
 /// Resolves the selection against the machine and opens every device with its variants.
 /// A device named but absent is a bad argument (with the inventory's reason).
-pub fn open_all(cfg: &RunConfig) -> Result<Vec<BenchDevice>, BenchError> {
-    let reports = probe_devices::<Bn254>();
+pub fn open_all(cfg: &RunConfig, reports: &[DeviceReport]) -> Result<Vec<BenchDevice>, BenchError> {
     let ready: Vec<DeviceInfo> = reports
         .iter()
         .filter_map(|r| match &r.status {

@@ -1,8 +1,7 @@
 //! The machine a run is made on: CPU model and the features field arithmetic uses, cores,
 //! memory, OS, every accelerator with its driver, and kiln's build.
 
-use kiln_algebra::curve::Bn254;
-use kiln_device::{probe_devices, DeviceKind, DeviceStatus};
+use kiln_device::{DeviceKind, DeviceReport, DeviceStatus};
 
 use crate::report::{Accelerator, Machine};
 use crate::spec::BuildInfo;
@@ -24,19 +23,19 @@ const FLAGS_OF_INTEREST: [&str; 12] = [
 ];
 
 /// Reads the machine's description (Linux's `/proc` where it has it; what std knows
-/// elsewhere).
-pub fn describe(build: &BuildInfo) -> Machine {
+/// elsewhere), its accelerators from the inventory's `reports`.
+pub fn describe(build: &BuildInfo, reports: &[DeviceReport]) -> Machine {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let accelerators = probe_devices::<Bn254>()
-        .into_iter()
-        .filter_map(|r| match r.status {
+    let accelerators = reports
+        .iter()
+        .filter_map(|r| match &r.status {
             DeviceStatus::Ready { info } if info.spec.kind != DeviceKind::Cpu => {
                 Some(Accelerator {
                     device: info.spec.to_string(),
-                    name: info.name,
-                    driver: info.driver,
+                    name: info.name.clone(),
+                    driver: info.driver.clone(),
                     emulated: info.emulated,
                 })
             }
@@ -145,10 +144,13 @@ mod tests {
 
     #[test]
     fn this_machine_is_described() {
-        let m = describe(&BuildInfo {
-            version: "0.1.0".into(),
-            features: vec!["fpga".into()],
-        });
+        let m = describe(
+            &BuildInfo {
+                version: "0.1.0".into(),
+                features: vec!["fpga".into()],
+            },
+            &kiln_device::probe_devices::<kiln_algebra::curve::Bn254>(),
+        );
         assert!(m.cores >= 1 && m.threads >= 1);
         assert!(!m.cpu_model.is_empty());
         assert_eq!(m.kiln_features, vec!["fpga"]);

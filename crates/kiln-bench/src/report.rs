@@ -57,13 +57,13 @@ pub struct Failure {
 impl Failure {
     /// The key of the row it concerns.
     pub fn key(&self) -> RowKey {
-        RowKey {
-            suite: self.suite.clone(),
-            op: self.op.clone(),
-            size_log2: self.size_log2,
-            device: self.device.clone(),
-            variant: self.variant.clone(),
-        }
+        RowKey::of(
+            &self.suite,
+            &self.op,
+            self.size_log2,
+            &self.device,
+            &self.variant,
+        )
     }
 }
 
@@ -227,13 +227,13 @@ pub struct Row {
 impl Row {
     /// The key that matches this row across runs.
     pub fn key(&self) -> RowKey {
-        RowKey {
-            suite: self.suite.clone(),
-            op: self.op.clone(),
-            size_log2: self.size_log2,
-            device: self.device.clone(),
-            variant: self.variant.clone(),
-        }
+        RowKey::of(
+            &self.suite,
+            &self.op,
+            self.size_log2,
+            &self.device,
+            &self.variant,
+        )
     }
 }
 
@@ -250,6 +250,19 @@ pub struct RowKey {
     pub device: String,
     /// The variant.
     pub variant: String,
+}
+
+impl RowKey {
+    /// The key of (suite, op, size, device, variant).
+    pub fn of(suite: &str, op: &str, size_log2: u32, device: &str, variant: &str) -> RowKey {
+        RowKey {
+            suite: suite.into(),
+            op: op.into(),
+            size_log2,
+            device: device.into(),
+            variant: variant.into(),
+        }
+    }
 }
 
 impl std::fmt::Display for RowKey {

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use kiln_algebra::curve::Bn254;
+use kiln_device::{probe_devices, DeviceReport};
 
 use crate::devices::{check_capacity, open_all, BenchDevice};
 use crate::measure::Ctx;
@@ -30,7 +32,7 @@ pub const MAX_REPEATS: usize = 10_000;
 
 /// Checks what can be checked without running anything: repeats, sizes per suite, the
 /// devices present, their capacity, the output directory.
-fn prepare(cfg: &RunConfig) -> Result<Vec<BenchDevice>, BenchError> {
+fn prepare(cfg: &RunConfig) -> Result<(Vec<BenchDevice>, Vec<DeviceReport>), BenchError> {
     if cfg.repeats == 0 || cfg.repeats > MAX_REPEATS {
         return Err(BenchError::BadArgument(format!(
             "--repeats {}: expected 1..={MAX_REPEATS} timed repeats (5 or more give a robust noise band)",
@@ -51,7 +53,9 @@ fn prepare(cfg: &RunConfig) -> Result<Vec<BenchDevice>, BenchError> {
     if cfg.suites.contains(&Suite::Serve) {
         suites::serve::tampered()?;
     }
-    let devices = open_all(cfg)?;
+    // One inventory for the devices to open and the machine's description.
+    let reports = probe_devices::<Bn254>();
+    let devices = open_all(cfg, &reports)?;
     check_capacity(cfg, &devices)?;
     if let Some(dir) = &cfg.out {
         std::fs::create_dir_all(dir)
@@ -62,16 +66,16 @@ fn prepare(cfg: &RunConfig) -> Result<Vec<BenchDevice>, BenchError> {
             .map_err(|e| BenchError::io(dir, "cannot write into the output directory", e))?;
         let _ = std::fs::remove_file(&probe);
     }
-    Ok(devices)
+    Ok((devices, reports))
 }
 
 /// Runs the suites of `cfg` and writes its outputs.
 pub fn run(cfg: &RunConfig) -> Result<RunOutcome, BenchError> {
-    let devices = prepare(cfg)?;
+    let (devices, reports) = prepare(cfg)?;
     let started_unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let machine = crate::machine::describe(&cfg.build);
+    let machine = crate::machine::describe(&cfg.build, &reports);
     let progress = if cfg.progress {
         let pb = ProgressBar::new(0);
         pb.set_style(

@@ -87,7 +87,7 @@ pub struct FullBatch {
 }
 
 /// Makes and executes a full batch of `n` transfers on a development genesis (accounts 1
-/// to 2n, and 2n+1 collecting the fees), as `bench/rollup_prove.rs` does.
+/// to 2n, and 2n+1 collecting the fees); `bench/rollup_prove.rs` proves the same batches.
 pub fn full_batch(n: usize) -> Result<FullBatch, BenchError> {
     let bad =
         |what: String| BenchError::Mismatch(format!("rollup 2^{}: {what}", n.trailing_zeros()));
